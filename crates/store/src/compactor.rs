@@ -1,0 +1,1 @@
+//! Automatic compaction (placeholder, filled in below).

@@ -1,0 +1,3 @@
+//! Test support: the shared conformance suite and a real etcd process harness.
+
+pub mod conformance;
