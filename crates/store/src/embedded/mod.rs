@@ -480,18 +480,16 @@ impl Shared {
         let rtxn = self.db.begin_read().map_err(|e| engine_err(&self.path, e))?;
         let table = rtxn.open_table(REVS).map_err(|e| engine_err(&self.path, e))?;
         let mut events = Vec::new();
-        let mut seen = 0usize;
         let mut last_rev = from - 1;
         let iter = table
             .range(rev_key(from, 0)..rev_key(target + 1, 0))
             .map_err(|e| engine_err(&self.path, e))?;
-        for item in iter {
+        for (seen, item) in iter.enumerate() {
             let (k, v) = item.map_err(|e| engine_err(&self.path, e))?;
             let (rev, sub) = split_rev_key(k.value());
             if seen >= max_records && rev != last_rev {
                 return Ok((events, rev, false));
             }
-            seen += 1;
             last_rev = rev;
             let rec = decode(v.value()).ok_or_else(|| StoreError::Corrupt {
                 path: self.path.clone(),

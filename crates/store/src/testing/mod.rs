@@ -1,3 +1,4 @@
 //! Test support: the shared conformance suite and a real etcd process harness.
 
 pub mod conformance;
+pub mod torture;

@@ -1,0 +1,58 @@
+//! Command-line arguments. One subcommand per component; flags follow k3s's spelling where a
+//! user would look for them there.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "krust",
+    version,
+    about = "A Kubernetes-compatible container orchestrator in one binary"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Work with the cluster store directly.
+    #[command(subcommand)]
+    Store(StoreCommand),
+    /// Benchmarks, side by side with the real peer.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+    /// Test hooks; not for users.
+    #[command(subcommand, hide = true)]
+    Debug(DebugCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StoreCommand {
+    /// Opens the embedded store and walks through what it does: writes, optimistic
+    /// concurrency, paginated reads, a watch and a lease.
+    Demo {
+        /// Data directory (the store lives in DATA_DIR/server/db/state.redb).
+        #[arg(long, default_value = "/var/lib/krust")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// The embedded store against a real etcd started on this machine, side by side.
+    Store(crate::commands::bench_store::Args),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DebugCommand {
+    /// Writes to an embedded store until killed, printing every acknowledged write (crash test).
+    StoreTorture {
+        #[arg(long)]
+        path: PathBuf,
+        #[arg(long)]
+        iteration: u64,
+    },
+}

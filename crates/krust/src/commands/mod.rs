@@ -1,0 +1,22 @@
+//! One module per subcommand.
+
+pub mod bench_store;
+mod store_demo;
+
+use crate::cli::{BenchCommand, Command, DebugCommand, StoreCommand};
+
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Store(StoreCommand::Demo { data_dir }) => store_demo::run(&data_dir).await,
+        Command::Bench(BenchCommand::Store(args)) => bench_store::run(args).await,
+        Command::Debug(DebugCommand::StoreTorture { path, iteration }) => {
+            krust_store::testing::torture::run_writer(
+                &path,
+                iteration,
+                Box::new(std::io::stdout()),
+            )
+            .await?;
+            Ok(())
+        }
+    }
+}
