@@ -1,4 +1,6 @@
-//! Test support: the shared conformance suite and a real etcd process harness.
+//! Test support: the shared conformance suite, a real etcd process harness and the crash-test
+//! writer.
 
 pub mod conformance;
+pub mod etcd_harness;
 pub mod torture;
