@@ -1,0 +1,3 @@
+//! krust's API server: the Kubernetes REST API over the cluster store (in progress).
+
+pub mod resources;
