@@ -181,7 +181,7 @@ pub fn groups() -> Vec<(&'static str, Vec<&'static str>)> {
 }
 
 /// The resources of one group-version, in catalogue order.
-pub fn in_group_version(group: &str, version: &str) -> impl Iterator<Item = &'static ResourceInfo> + '_ {
+pub fn in_group_version<'a>(group: &'a str, version: &'a str) -> impl Iterator<Item = &'static ResourceInfo> + 'a {
     RESOURCES.iter().filter(move |r| r.group == group && r.version == version)
 }
 
