@@ -1,3 +1,6 @@
 //! krust's API server: the Kubernetes REST API over the cluster store (in progress).
 
+pub mod errors;
+pub mod kinds;
+pub mod meta;
 pub mod resources;
