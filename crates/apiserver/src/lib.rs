@@ -3,4 +3,7 @@
 pub mod errors;
 pub mod kinds;
 pub mod meta;
+pub mod qos;
+pub mod registry;
 pub mod resources;
+pub mod selectors;

@@ -1,0 +1,947 @@
+//! The generic registry: one implementation of create, get, list, update, delete and watch that
+//! drives every resource over the store. Resource-specific behaviour is looked up from the
+//! catalogue (`ResourceInfo`) and the typed kinds layer (`kinds::normalize`): defaulting,
+//! validation, the status/spec split and graceful deletion.
+//!
+//! Objects are kept as JSON in the store under kube-apiserver's key layout, without
+//! `metadata.resourceVersion`: the resourceVersion of an object *is* the store's mod_revision
+//! of its key, set on every read. Writes are compare-and-swap on that revision
+//! (`guaranteed_update`), so concurrent writers never lose an update.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use krust_store::{EventKind, KeyRange, KeyValue, RangeRequest, Store, StoreError, WatchRequest};
+use serde_json::{json, Value};
+
+use crate::errors::{ApiError, ApiResult, FieldError};
+use crate::kinds;
+use crate::meta;
+use crate::resources::{lookup, ResourceInfo};
+use crate::selectors::{FieldSelector, LabelSelector};
+
+/// How unknown fields in a request body are treated (`fieldValidation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FieldValidation {
+    Ignore,
+    #[default]
+    Warn,
+    Strict,
+}
+
+impl FieldValidation {
+    pub fn parse(s: Option<&str>) -> ApiResult<Self> {
+        match s {
+            None | Some("") | Some("Warn") => Ok(FieldValidation::Warn),
+            Some("Ignore") => Ok(FieldValidation::Ignore),
+            Some("Strict") => Ok(FieldValidation::Strict),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "fieldValidation parameter unsupported: {other}; must be one of Ignore, Warn, Strict"
+            ))),
+        }
+    }
+}
+
+/// Options shared by writes.
+#[derive(Clone, Debug, Default)]
+pub struct WriteOptions {
+    pub dry_run: bool,
+    pub field_validation: FieldValidation,
+}
+
+/// The result of a write: the object and any warnings for the `Warning` header.
+#[derive(Debug)]
+pub struct Written {
+    pub object: Value,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ListOptions {
+    pub label_selector: LabelSelector,
+    pub field_selector: FieldSelector,
+    pub limit: usize,
+    pub continue_token: Option<String>,
+    pub resource_version: Option<String>,
+    pub resource_version_match: Option<String>,
+}
+
+pub struct ListResult {
+    pub items: Vec<Value>,
+    pub resource_version: i64,
+    pub continue_token: Option<String>,
+    pub remaining_item_count: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DeleteOptions {
+    pub grace_period_seconds: Option<i64>,
+    pub precondition_uid: Option<String>,
+    pub precondition_resource_version: Option<String>,
+    pub propagation_policy: Option<String>,
+    pub dry_run: bool,
+}
+
+/// Outcome of a delete.
+pub struct Deleted {
+    pub object: Value,
+    /// True if the object is gone; false if deletion is pending (grace period or finalizers).
+    pub finished: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct WatchOptions {
+    pub label_selector: LabelSelector,
+    pub field_selector: FieldSelector,
+    pub resource_version: Option<String>,
+    pub allow_bookmarks: bool,
+    pub send_initial_events: Option<bool>,
+    pub timeout: Option<Duration>,
+}
+
+/// One watch event as the API sends it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchEvent {
+    /// ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
+    pub kind: &'static str,
+    pub object: Value,
+}
+
+/// Interval between bookmarks on watches that asked for them (kube-apiserver: about a minute).
+const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
+/// Largest object accepted (etcd's default request limit, as kube-apiserver inherits it).
+pub const MAX_OBJECT_BYTES: usize = krust_store::MAX_REQUEST_BYTES;
+
+#[derive(Clone)]
+pub struct Registry {
+    store: Arc<dyn Store>,
+}
+
+/// The namespace lookup every namespaced write does.
+fn namespaces() -> &'static ResourceInfo {
+    lookup("", "v1", "namespaces").expect("namespaces are in the catalogue")
+}
+
+pub fn object_key(res: &ResourceInfo, ns: Option<&str>, name: &str) -> String {
+    match ns {
+        Some(ns) if res.namespaced => format!("{}{ns}/{name}", res.storage_prefix()),
+        _ => format!("{}{name}", res.storage_prefix()),
+    }
+}
+
+fn list_prefix(res: &ResourceInfo, ns: Option<&str>) -> String {
+    match ns {
+        Some(ns) if res.namespaced => format!("{}{ns}/", res.storage_prefix()),
+        _ => res.storage_prefix(),
+    }
+}
+
+/// Decodes a stored value and stamps its resourceVersion.
+fn decode_at(value: &[u8], revision: i64) -> ApiResult<Value> {
+    let mut obj: Value = serde_json::from_slice(value)
+        .map_err(|e| ApiError::Internal(format!("stored object is not valid JSON: {e}")))?;
+    meta::set(&mut obj, "resourceVersion", json!(revision.to_string()));
+    Ok(obj)
+}
+
+fn decode(kv: &KeyValue) -> ApiResult<Value> {
+    decode_at(&kv.value, kv.mod_revision)
+}
+
+fn encode(obj: &Value) -> ApiResult<Bytes> {
+    let mut obj = obj.clone();
+    meta::remove(&mut obj, "resourceVersion");
+    let bytes = serde_json::to_vec(&obj).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if bytes.len() > MAX_OBJECT_BYTES {
+        return Err(ApiError::RequestEntityTooLarge(format!(
+            "object is {} bytes; the limit is {MAX_OBJECT_BYTES} bytes",
+            bytes.len()
+        )));
+    }
+    Ok(Bytes::from(bytes))
+}
+
+fn parse_rv(rv: &str) -> ApiResult<i64> {
+    rv.parse::<i64>()
+        .ok()
+        .filter(|r| *r >= 0)
+        .ok_or_else(|| ApiError::BadRequest(format!("invalid resource version \"{rv}\"")))
+}
+
+/// `generateName` + 5 characters, from the alphabet kube-apiserver uses (no vowels, no
+/// look-alikes).
+fn generate_name(base: &str) -> String {
+    const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+    let id = uuid::Uuid::new_v4();
+    let suffix: String = id.as_bytes()[..5].iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+    let base = if base.len() > 58 { &base[..58] } else { base };
+    format!("{base}{suffix}")
+}
+
+/// Kinds whose status is reset by the server on create (their controllers own it).
+fn resets_status_on_create(kind: &str) -> bool {
+    matches!(
+        kind,
+        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob"
+            | "ReplicationController" | "HorizontalPodAutoscaler" | "PodDisruptionBudget"
+            | "Ingress" | "ResourceQuota"
+    )
+}
+
+/// Everything in an object but metadata and status: what bumps `generation`.
+fn spec_part(obj: &Value) -> Value {
+    let mut v = obj.clone();
+    if let Some(m) = v.as_object_mut() {
+        m.remove("metadata");
+        m.remove("status");
+        m.remove("apiVersion");
+        m.remove("kind");
+    }
+    v
+}
+
+fn has_status_subresource(res: &ResourceInfo) -> bool {
+    res.subresource("status").is_some()
+}
+
+impl Registry {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Registry { store }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Decodes, defaults and validates a body; returns the normalized object and the warnings
+    /// for unknown fields (or fails for Strict).
+    fn admit(
+        &self,
+        res: &ResourceInfo,
+        obj: Value,
+        old: Option<&Value>,
+        opts: &WriteOptions,
+        name: &str,
+    ) -> ApiResult<(Value, Vec<String>, Vec<FieldError>)> {
+        let (normalized, errors) =
+            kinds::normalize(res, obj, old).map_err(|e| ApiError::BadRequest(e.0))?;
+        let mut warnings = Vec::new();
+        if !normalized.unknown_fields.is_empty() {
+            let list: Vec<String> =
+                normalized.unknown_fields.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+            match opts.field_validation {
+                FieldValidation::Strict => {
+                    return Err(ApiError::BadRequest(format!("strict decoding error: {}", list.join(", "))))
+                }
+                FieldValidation::Warn => warnings.extend(list),
+                FieldValidation::Ignore => {}
+            }
+        }
+        let _ = name;
+        Ok((normalized.object, warnings, errors))
+    }
+
+    async fn check_namespace(&self, res: &ResourceInfo, ns: Option<&str>) -> ApiResult<()> {
+        let Some(ns) = ns.filter(|_| res.namespaced) else { return Ok(()) };
+        let nsres = namespaces();
+        let kv = self.store.get(object_key(nsres, None, ns).as_bytes()).await?;
+        let Some(kv) = kv else { return Err(ApiError::not_found(nsres, ns)) };
+        let obj = decode(&kv)?;
+        if meta::deletion_timestamp(&obj).is_some() {
+            return Err(ApiError::Forbidden(format!(
+                "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
+                res.qualified_plural(),
+                "" // name filled by caller message below when known
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates an object. `ns` is the namespace from the URL.
+    pub async fn create(&self, res: &'static ResourceInfo, ns: Option<&str>, mut obj: Value, opts: &WriteOptions) -> ApiResult<Written> {
+        if !obj.is_object() {
+            return Err(ApiError::BadRequest("the request body must be a JSON or YAML object".into()));
+        }
+        check_type(res, &mut obj)?;
+        if res.namespaced {
+            let url_ns = ns.unwrap_or("default");
+            match meta::namespace(&obj) {
+                Some(body_ns) if body_ns != url_ns => {
+                    return Err(ApiError::BadRequest(
+                        "the namespace of the provided object does not match the namespace sent on the request".into(),
+                    ))
+                }
+                _ => meta::set(&mut obj, "namespace", json!(url_ns)),
+            }
+        }
+        if meta::name(&obj).is_none() {
+            if let Some(base) = meta::str_field(&obj, "generateName").filter(|s| !s.is_empty()) {
+                let n = generate_name(base);
+                meta::set(&mut obj, "name", json!(n));
+            }
+        }
+        let name = meta::name(&obj).unwrap_or_default().to_string();
+        let (mut obj, warnings, mut errors) = self.admit(res, obj, None, opts, &name)?;
+        errors.splice(0..0, meta::validate_object_meta(res.kind, &obj, res.namespaced));
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(res, &name, errors));
+        }
+        self.check_namespace(res, meta::namespace(&obj)).await.map_err(|e| match e {
+            ApiError::Forbidden(_) => ApiError::Forbidden(format!(
+                "{} \"{name}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
+                res.qualified_plural(),
+                meta::namespace(&obj).unwrap_or_default()
+            )),
+            other => other,
+        })?;
+        prepare_for_create(res, &mut obj);
+        let key = object_key(res, meta::namespace(&obj), &name);
+        let bytes = encode(&obj)?;
+        if opts.dry_run {
+            if self.store.get(key.as_bytes()).await?.is_some() {
+                return Err(ApiError::already_exists(res, &name));
+            }
+            return Ok(Written { object: obj, warnings });
+        }
+        match self.store.create(key.as_bytes(), bytes).await? {
+            Some(rev) => {
+                meta::set(&mut obj, "resourceVersion", json!(rev.to_string()));
+                Ok(Written { object: obj, warnings })
+            }
+            None => Err(ApiError::already_exists(res, &name)),
+        }
+    }
+
+    pub async fn get(&self, res: &'static ResourceInfo, ns: Option<&str>, name: &str) -> ApiResult<Value> {
+        let kv = self.store.get(object_key(res, ns, name).as_bytes()).await?;
+        match kv {
+            Some(kv) => decode(&kv),
+            None => Err(ApiError::not_found(res, name)),
+        }
+    }
+
+    /// Replaces an object (PUT), or its status (`subresource = Some("status")`).
+    pub async fn update(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        mut obj: Value,
+        subresource: Option<&str>,
+        opts: &WriteOptions,
+    ) -> ApiResult<Written> {
+        if !obj.is_object() {
+            return Err(ApiError::BadRequest("the request body must be a JSON or YAML object".into()));
+        }
+        check_type(res, &mut obj)?;
+        match meta::name(&obj) {
+            Some(n) if n != name => {
+                return Err(ApiError::BadRequest(format!(
+                    "the name of the object ({n}) does not match the name on the URL ({name})"
+                )))
+            }
+            _ => meta::set(&mut obj, "name", json!(name)),
+        }
+        if res.namespaced {
+            match meta::namespace(&obj) {
+                Some(body_ns) if Some(body_ns) != ns => {
+                    return Err(ApiError::BadRequest(
+                        "the namespace of the provided object does not match the namespace sent on the request".into(),
+                    ))
+                }
+                _ => meta::set(&mut obj, "namespace", json!(ns.unwrap_or("default"))),
+            }
+        }
+        let precondition = meta::resource_version(&obj).map(parse_rv).transpose()?;
+        let body = obj;
+        self.guaranteed_update(res, ns, name, precondition, opts, |old| {
+            let merged = match subresource {
+                Some("status") => {
+                    let mut next = old.clone();
+                    if let Some(m) = next.as_object_mut() {
+                        match body.get("status") {
+                            Some(s) => m.insert("status".into(), s.clone()),
+                            None => m.remove("status"),
+                        };
+                    }
+                    next
+                }
+                _ => {
+                    let mut next = body.clone();
+                    if has_status_subresource(res) {
+                        if let Some(m) = next.as_object_mut() {
+                            match old.get("status") {
+                                Some(s) => m.insert("status".into(), s.clone()),
+                                None => m.remove("status"),
+                            };
+                        }
+                    }
+                    next
+                }
+            };
+            Ok(merged)
+        })
+        .await
+    }
+
+    /// Read-modify-write with compare-and-swap, retried on conflict. `precondition`: the
+    /// resourceVersion the caller based its change on (a mismatch is a 409, not a retry).
+    pub async fn guaranteed_update<F>(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        precondition: Option<i64>,
+        opts: &WriteOptions,
+        mut mutate: F,
+    ) -> ApiResult<Written>
+    where
+        F: FnMut(&Value) -> ApiResult<Value> + Send,
+    {
+        let key = object_key(res, ns, name);
+        loop {
+            let Some(kv) = self.store.get(key.as_bytes()).await? else {
+                return Err(ApiError::not_found(res, name));
+            };
+            if let Some(rv) = precondition {
+                if rv != kv.mod_revision {
+                    return Err(ApiError::stale(res, name));
+                }
+            }
+            let old = decode(&kv)?;
+            let next = mutate(&old)?;
+            let (mut next, warnings, errors) = self.admit(res, next, Some(&old), opts, name)?;
+            let mut errors = errors;
+            errors.splice(0..0, meta::validate_object_meta(res.kind, &next, res.namespaced));
+            if !errors.is_empty() {
+                return Err(ApiError::invalid(res, name, errors));
+            }
+            carry_system_fields(&old, &mut next);
+            if spec_part(&next) != spec_part(&old) && meta::metadata(&old).and_then(|m| m.get("generation")).is_some() {
+                let g = meta::metadata(&old).and_then(|m| m.get("generation")).and_then(Value::as_i64).unwrap_or(0);
+                meta::set(&mut next, "generation", json!(g + 1));
+            }
+            meta::set(&mut next, "resourceVersion", json!(kv.mod_revision.to_string()));
+            if next == old {
+                return Ok(Written { object: old, warnings });
+            }
+            // The last finalizer of an object being deleted is gone: the object goes.
+            if meta::deletion_timestamp(&next).is_some() && meta::finalizers(&next).is_empty() && !is_graceful_pending(res, &next) {
+                if opts.dry_run {
+                    return Ok(Written { object: next, warnings });
+                }
+                match self.store.delete_if(key.as_bytes(), kv.mod_revision).await? {
+                    Ok((rev, _)) => {
+                        meta::set(&mut next, "resourceVersion", json!(rev.to_string()));
+                        return Ok(Written { object: next, warnings });
+                    }
+                    Err(_) => continue,
+                }
+            }
+            if opts.dry_run {
+                return Ok(Written { object: next, warnings });
+            }
+            match self.store.update_if(key.as_bytes(), kv.mod_revision, encode(&next)?).await? {
+                Ok(rev) => {
+                    meta::set(&mut next, "resourceVersion", json!(rev.to_string()));
+                    return Ok(Written { object: next, warnings });
+                }
+                Err(_) if precondition.is_some() => return Err(ApiError::stale(res, name)),
+                Err(_) => continue,
+            }
+        }
+    }
+
+    pub async fn delete(&self, res: &'static ResourceInfo, ns: Option<&str>, name: &str, opts: &DeleteOptions) -> ApiResult<Deleted> {
+        let key = object_key(res, ns, name);
+        loop {
+            let Some(kv) = self.store.get(key.as_bytes()).await? else {
+                return Err(ApiError::not_found(res, name));
+            };
+            let mut obj = decode(&kv)?;
+            if let Some(uid) = &opts.precondition_uid {
+                let actual = meta::uid(&obj).unwrap_or_default();
+                if actual != uid {
+                    return Err(ApiError::conflict(res, name, &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {actual}"
+                    )));
+                }
+            }
+            if let Some(rv) = &opts.precondition_resource_version {
+                if *rv != kv.mod_revision.to_string() {
+                    return Err(ApiError::conflict(res, name, &format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                        kv.mod_revision
+                    )));
+                }
+            }
+            let mut finalizers = meta::finalizers(&obj);
+            match opts.propagation_policy.as_deref() {
+                Some("Foreground") if !finalizers.iter().any(|f| f == "foregroundDeletion") => {
+                    finalizers.push("foregroundDeletion".into())
+                }
+                Some("Orphan") if !finalizers.iter().any(|f| f == "orphan") => finalizers.push("orphan".into()),
+                None | Some("Background") | Some("Foreground") | Some("Orphan") => {}
+                Some(other) => {
+                    return Err(ApiError::invalid(res, name, vec![FieldError::not_supported(
+                        "propagationPolicy", other, &["Foreground", "Background", "Orphan"],
+                    )]))
+                }
+            }
+            let grace = graceful_period(res, &obj, opts.grace_period_seconds);
+            let already_deleting = meta::deletion_timestamp(&obj).is_some();
+            if grace > 0 || !finalizers.is_empty() {
+                // Pending deletion: stamp deletionTimestamp (a shorter grace period may shorten it).
+                let current_grace = meta::metadata(&obj)
+                    .and_then(|m| m.get("deletionGracePeriodSeconds"))
+                    .and_then(Value::as_i64);
+                if already_deleting && current_grace.is_some_and(|g| g <= grace) && finalizers == meta::finalizers(&obj) {
+                    return Ok(Deleted { object: obj, finished: false });
+                }
+                let when = chrono::Utc::now() + chrono::Duration::seconds(grace);
+                meta::set(&mut obj, "deletionTimestamp", json!(when.format("%Y-%m-%dT%H:%M:%SZ").to_string()));
+                meta::set(&mut obj, "deletionGracePeriodSeconds", json!(grace));
+                if !finalizers.is_empty() {
+                    meta::set(&mut obj, "finalizers", json!(finalizers));
+                }
+                if opts.dry_run {
+                    return Ok(Deleted { object: obj, finished: false });
+                }
+                match self.store.update_if(key.as_bytes(), kv.mod_revision, encode(&obj)?).await? {
+                    Ok(rev) => {
+                        meta::set(&mut obj, "resourceVersion", json!(rev.to_string()));
+                        return Ok(Deleted { object: obj, finished: false });
+                    }
+                    Err(_) => continue,
+                }
+            }
+            if opts.dry_run {
+                return Ok(Deleted { object: obj, finished: true });
+            }
+            match self.store.delete_if(key.as_bytes(), kv.mod_revision).await? {
+                Ok((rev, _)) => {
+                    meta::set(&mut obj, "resourceVersion", json!(rev.to_string()));
+                    return Ok(Deleted { object: obj, finished: true });
+                }
+                Err(_) => continue,
+            }
+        }
+    }
+
+    /// Lists objects. Continue tokens carry the revision of the first page, so every page of
+    /// one list is read at the same revision, as kube-apiserver does.
+    pub async fn list(&self, res: &'static ResourceInfo, ns: Option<&str>, opts: &ListOptions) -> ApiResult<ListResult> {
+        opts.field_selector.validate_for(res).map_err(ApiError::BadRequest)?;
+        let prefix = list_prefix(res, ns);
+        let mut range = KeyRange::prefix(&prefix);
+        let mut revision = 0i64;
+        if let Some(token) = opts.continue_token.as_deref().filter(|t| !t.is_empty()) {
+            let (rv, start) = decode_continue(token, &prefix)?;
+            revision = rv;
+            range = KeyRange { start: Bytes::from(start), end: range.end };
+        } else if let Some(rv) = opts.resource_version.as_deref().filter(|r| !r.is_empty() && *r != "0") {
+            let rv = parse_rv(rv)?;
+            if opts.resource_version_match.as_deref() == Some("Exact") {
+                revision = rv;
+            } else {
+                let current = self.store.current_revision().await?;
+                if rv > current {
+                    return Err(ApiError::ServiceUnavailable(format!(
+                        "Too large resource version: {rv}, current: {current}"
+                    )));
+                }
+            }
+        }
+        let filtered = !opts.label_selector.is_empty() || !opts.field_selector.is_empty();
+        let limit = opts.limit;
+        let chunk = if limit == 0 { 0 } else { limit.max(500) };
+        let mut items = Vec::new();
+        let mut continue_token = None;
+        let mut remaining = None;
+        loop {
+            let resp = self
+                .store
+                .range(RangeRequest::new(range.clone()).at_revision(revision).limit(chunk))
+                .await
+                .map_err(|e| match e {
+                    StoreError::Compacted { .. } if opts.continue_token.is_some() => ApiError::Gone(
+                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.".into(),
+                    ),
+                    other => other.into(),
+                })?;
+            revision = resp.revision;
+            let n = resp.kvs.len();
+            let mut last_key: Option<Bytes> = None;
+            for (i, kv) in resp.kvs.iter().enumerate() {
+                let obj = decode_at(&kv.value, kv.mod_revision)?;
+                last_key = Some(kv.key.clone());
+                if !filtered || (opts.label_selector.matches(meta::labels(&obj)) && opts.field_selector.matches(res, &obj)) {
+                    items.push(obj);
+                }
+                if limit > 0 && items.len() >= limit {
+                    let more_in_chunk = i + 1 < n;
+                    if more_in_chunk || resp.more {
+                        continue_token = Some(encode_continue(revision, &kv.key, &prefix));
+                        if !filtered {
+                            remaining = Some(resp.count as i64 - (i as i64 + 1));
+                        }
+                    }
+                    break;
+                }
+            }
+            if continue_token.is_some() || !resp.more || limit == 0 {
+                break;
+            }
+            match last_key {
+                Some(k) => range = range.continue_after(&k),
+                None => break,
+            }
+        }
+        Ok(ListResult { items, resource_version: revision, continue_token, remaining_item_count: remaining })
+    }
+
+    /// Watches a resource (all namespaces when `ns` is None).
+    pub async fn watch(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        opts: WatchOptions,
+    ) -> ApiResult<impl Stream<Item = WatchEvent> + Send + 'static> {
+        opts.field_selector.validate_for(res).map_err(ApiError::BadRequest)?;
+        let prefix = list_prefix(res, ns);
+        let rv = opts.resource_version.clone().unwrap_or_default();
+        let initial = match opts.send_initial_events {
+            Some(v) => v,
+            None => rv.is_empty() || rv == "0",
+        };
+        let mut initial_events = Vec::new();
+        let start_after;
+        if initial {
+            let resp = self.store.range(RangeRequest::prefix(&prefix)).await?;
+            for kv in &resp.kvs {
+                let obj = decode(kv)?;
+                if opts.label_selector.matches(meta::labels(&obj)) && opts.field_selector.matches(res, &obj) {
+                    initial_events.push(WatchEvent { kind: "ADDED", object: obj });
+                }
+            }
+            start_after = resp.revision;
+            if opts.send_initial_events == Some(true) {
+                initial_events.push(bookmark(res, start_after, true));
+            }
+        } else {
+            start_after = parse_rv(&rv)?;
+        }
+        let store_watch = self
+            .store
+            .watch(WatchRequest { range: KeyRange::prefix(&prefix), start_revision: start_after + 1, prev_kv: true })
+            .await?;
+        let state = WatchState {
+            res,
+            label: opts.label_selector,
+            field: opts.field_selector,
+            last_rev: start_after,
+        };
+        let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
+        let bookmarks = opts.allow_bookmarks;
+        let stream = async_stream(initial_events, store_watch, state, deadline, bookmarks);
+        Ok(stream)
+    }
+}
+
+struct WatchState {
+    res: &'static ResourceInfo,
+    label: LabelSelector,
+    field: FieldSelector,
+    last_rev: i64,
+}
+
+impl WatchState {
+    fn matches(&self, obj: &Value) -> bool {
+        self.label.matches(meta::labels(obj)) && self.field.matches(self.res, obj)
+    }
+
+    /// Turns a store event into at most one API event, applying the selector transitions
+    /// kube-apiserver applies (an object leaving the selection is DELETED, entering is ADDED).
+    fn translate(&mut self, e: krust_store::Event) -> Option<WatchEvent> {
+        self.last_rev = self.last_rev.max(e.kv.mod_revision);
+        let rev = e.kv.mod_revision;
+        let old = e.prev_kv.as_ref().and_then(|kv| decode(kv).ok());
+        match e.kind {
+            EventKind::Put => {
+                let new = decode(&e.kv).ok()?;
+                let new_ok = self.matches(&new);
+                let old_ok = old.as_ref().is_some_and(|o| self.matches(o));
+                match (old_ok, new_ok) {
+                    (false, true) => Some(WatchEvent { kind: "ADDED", object: new }),
+                    (true, true) => Some(WatchEvent { kind: "MODIFIED", object: new }),
+                    (true, false) => Some(WatchEvent { kind: "DELETED", object: new }),
+                    (false, false) => None,
+                }
+            }
+            EventKind::Delete => {
+                let mut old = old?;
+                if !self.matches(&old) {
+                    return None;
+                }
+                meta::set(&mut old, "resourceVersion", json!(rev.to_string()));
+                Some(WatchEvent { kind: "DELETED", object: old })
+            }
+        }
+    }
+}
+
+fn bookmark(res: &ResourceInfo, rev: i64, initial_end: bool) -> WatchEvent {
+    let mut metadata = json!({ "resourceVersion": rev.to_string() });
+    if initial_end {
+        metadata["annotations"] = json!({ "k8s.io/initial-events-end": "true" });
+    }
+    WatchEvent { kind: "BOOKMARK", object: json!({ "kind": res.kind, "apiVersion": res.api_version(), "metadata": metadata }) }
+}
+
+/// An ERROR watch event carrying a Status.
+pub fn error_event(e: &ApiError) -> WatchEvent {
+    WatchEvent { kind: "ERROR", object: e.status_json() }
+}
+
+fn async_stream(
+    initial: Vec<WatchEvent>,
+    mut store_watch: krust_store::WatchStream,
+    mut state: WatchState,
+    deadline: Option<tokio::time::Instant>,
+    bookmarks: bool,
+) -> impl Stream<Item = WatchEvent> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel::<WatchEvent>(64);
+    tokio::spawn(async move {
+        for ev in initial {
+            if tx.send(ev).await.is_err() {
+                return;
+            }
+        }
+        let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
+        ticker.tick().await;
+        let far = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
+        let deadline = deadline.unwrap_or(far);
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep_until(deadline) => return,
+                _ = ticker.tick(), if bookmarks => {
+                    if tx.send(bookmark(state.res, state.last_rev, false)).await.is_err() {
+                        return;
+                    }
+                }
+                _ = tx.closed() => return,
+                item = store_watch.next() => {
+                    match item {
+                        None => return,
+                        Some(Err(e)) => {
+                            let _ = tx.send(error_event(&ApiError::from(e))).await;
+                            return;
+                        }
+                        Some(Ok(batch)) => {
+                            for e in batch {
+                                if let Some(ev) = state.translate(e) {
+                                    if tx.send(ev).await.is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+fn is_graceful_pending(res: &ResourceInfo, obj: &Value) -> bool {
+    res.kind == "Pod"
+        && meta::metadata(obj).and_then(|m| m.get("deletionGracePeriodSeconds")).and_then(Value::as_i64).unwrap_or(0) > 0
+}
+
+/// The grace period a delete gets: only pods on a node are deleted gracefully (the kubelet
+/// finishes the deletion); everything else goes at once.
+fn graceful_period(res: &ResourceInfo, obj: &Value, requested: Option<i64>) -> i64 {
+    if res.kind != "Pod" {
+        return 0;
+    }
+    let scheduled = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    let terminal = matches!(obj.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed"));
+    if !scheduled || terminal {
+        return 0;
+    }
+    requested
+        .or_else(|| obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64))
+        .unwrap_or(30)
+        .max(0)
+}
+
+fn check_type(res: &ResourceInfo, obj: &mut Value) -> ApiResult<()> {
+    let api_version = res.api_version();
+    let m = obj.as_object_mut().ok_or_else(|| ApiError::BadRequest("expected an object".into()))?;
+    match m.get("kind").and_then(Value::as_str) {
+        Some(k) if k != res.kind => {
+            return Err(ApiError::BadRequest(format!(
+                "the body of the request was of kind {k}, but the URL is for {}",
+                res.kind
+            )))
+        }
+        _ => {}
+    }
+    match m.get("apiVersion").and_then(Value::as_str) {
+        Some(v) if v != api_version => {
+            return Err(ApiError::BadRequest(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )))
+        }
+        _ => {}
+    }
+    m.insert("kind".into(), json!(res.kind));
+    m.insert("apiVersion".into(), json!(api_version));
+    Ok(())
+}
+
+/// System fields the server sets on create (kube-apiserver's `BeforeCreate` and the
+/// strategies' `PrepareForCreate`).
+fn prepare_for_create(res: &ResourceInfo, obj: &mut Value) {
+    let m = meta::metadata_mut(obj);
+    m.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
+    m.insert("creationTimestamp".into(), json!(meta::now_rfc3339()));
+    for f in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        m.remove(f);
+    }
+    let has_spec = obj.get("spec").is_some();
+    if has_spec || res.kind == "Pod" {
+        meta::set(obj, "generation", json!(1));
+    } else {
+        meta::remove(obj, "generation");
+    }
+    let Some(root) = obj.as_object_mut() else { return };
+    match res.kind {
+        "Pod" => {
+            let qos = crate::qos::pod_qos_class(root.get("spec"));
+            root.insert("status".into(), json!({ "phase": "Pending", "qosClass": qos }));
+        }
+        "Namespace" => {
+            root.insert("status".into(), json!({ "phase": "Active" }));
+        }
+        "PersistentVolume" | "PersistentVolumeClaim" => {
+            root.insert("status".into(), json!({ "phase": "Pending" }));
+        }
+        "Service" => {
+            root.insert("status".into(), json!({ "loadBalancer": {} }));
+        }
+        k if resets_status_on_create(k) => {
+            root.insert("status".into(), json!({}));
+        }
+        _ => {}
+    }
+}
+
+/// Fields an update may not change: they come from the stored object.
+fn carry_system_fields(old: &Value, next: &mut Value) {
+    let Some(old_meta) = meta::metadata(old).cloned() else { return };
+    let m = meta::metadata_mut(next);
+    for f in ["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        match old_meta.get(f) {
+            Some(v) => {
+                m.insert(f.into(), v.clone());
+            }
+            None => {
+                m.remove(f);
+            }
+        }
+    }
+}
+
+/// Continue tokens: base64 of `{"v":"meta.k8s.io/v1","rv":N,"start":"<key after prefix>\0"}`,
+/// the format kube-apiserver uses.
+fn encode_continue(rev: i64, last_key: &[u8], prefix: &str) -> String {
+    let rel = String::from_utf8_lossy(&last_key[prefix.len().min(last_key.len())..]).into_owned();
+    let token = json!({ "v": "meta.k8s.io/v1", "rv": rev, "start": format!("{rel}\u{0}") });
+    base64_encode(token.to_string().as_bytes())
+}
+
+fn decode_continue(token: &str, prefix: &str) -> ApiResult<(i64, Vec<u8>)> {
+    let bad = || ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into());
+    let raw = base64_decode(token).ok_or_else(bad)?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    if v.get("v").and_then(Value::as_str) != Some("meta.k8s.io/v1") {
+        return Err(bad());
+    }
+    let rv = v.get("rv").and_then(Value::as_i64).filter(|r| *r > 0).ok_or_else(bad)?;
+    let start = v.get("start").and_then(Value::as_str).ok_or_else(bad)?;
+    if start.contains("..") || start.starts_with('/') {
+        return Err(bad());
+    }
+    Ok((rv, format!("{prefix}{start}").into_bytes()))
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+pub fn base64_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(B64[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_round_trip() {
+        for s in ["", "a", "ab", "abc", "abcd", "{\"v\":\"meta.k8s.io/v1\"}"] {
+            assert_eq!(base64_decode(&base64_encode(s.as_bytes())).as_deref(), Some(s.as_bytes()));
+        }
+        assert_eq!(base64_encode(b"hello"), "aGVsbG8=");
+    }
+
+    #[test]
+    fn continue_tokens_round_trip_and_reject_escapes() {
+        let t = encode_continue(42, b"/registry/pods/default/web-1", "/registry/pods/default/");
+        let (rv, start) = decode_continue(&t, "/registry/pods/default/").expect("valid");
+        assert_eq!(rv, 42);
+        assert_eq!(start, b"/registry/pods/default/web-1\0".to_vec());
+        let evil = base64_encode(br#"{"v":"meta.k8s.io/v1","rv":1,"start":"../secrets/x"}"#);
+        assert!(decode_continue(&evil, "/registry/pods/default/").is_err());
+        assert!(decode_continue("!!!", "/p/").is_err());
+    }
+}
