@@ -1,9 +1,17 @@
-//! krust's API server: the Kubernetes REST API over the cluster store (in progress).
+//! krust's API server: the Kubernetes REST API over the cluster store.
+//!
+//! Start reading at `http.rs` (request parsing and routing) and `registry.rs` (the generic
+//! store behind every resource). `resources.rs` is the catalogue everything is driven by.
 
+pub mod discovery;
 pub mod errors;
+pub mod http;
 pub mod kinds;
 pub mod meta;
+pub mod openapi;
+pub mod protobuf;
 pub mod qos;
 pub mod registry;
 pub mod resources;
 pub mod selectors;
+pub mod table;
