@@ -18,6 +18,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Runs the control plane: the API server on the embedded store (more components follow).
+    Server(ServerArgs),
     /// Work with the cluster store directly.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -55,4 +57,28 @@ pub enum DebugCommand {
         #[arg(long)]
         iteration: u64,
     },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServerArgs {
+    /// Folder holding the store, certificates and credentials.
+    #[arg(long, default_value = "/var/lib/krust")]
+    pub data_dir: PathBuf,
+    /// Also write the admin kubeconfig here (it is always written to
+    /// DATA_DIR/server/cred/admin.kubeconfig).
+    #[arg(long)]
+    pub write_kubeconfig: Option<PathBuf>,
+    /// HTTPS port of the API server.
+    #[arg(long, default_value_t = 6443)]
+    pub https_listen_port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind_address: std::net::IpAddr,
+    /// Extra host names or IPs for the serving certificate.
+    #[arg(long = "tls-san")]
+    pub tls_san: Vec<String>,
+    /// Do not run a node (kubelet) on this machine. krust has no kubelet yet, so this is
+    /// accepted for k3s compatibility and changes nothing today.
+    #[arg(long)]
+    pub disable_agent: bool,
 }

@@ -1,12 +1,14 @@
 //! One module per subcommand.
 
 pub mod bench_store;
+mod server;
 mod store_demo;
 
 use crate::cli::{BenchCommand, Command, DebugCommand, StoreCommand};
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Server(args) => server::run(args).await,
         Command::Store(StoreCommand::Demo { data_dir }) => store_demo::run(&data_dir).await,
         Command::Bench(BenchCommand::Store(args)) => bench_store::run(args).await,
         Command::Debug(DebugCommand::StoreTorture { path, iteration }) => {
