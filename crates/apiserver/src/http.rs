@@ -425,7 +425,7 @@ async fn resource_request(
                 Repr::Table => crate::table::to_table(
                     res,
                     &list.items,
-                    crate::table::IncludeObject::parse(q.get("includeObject")),
+                    include_object(&q)?,
                     Some(list_meta),
                 ),
                 Repr::PartialObjectMetadata => crate::table::to_partial_object_metadata_list(&list.items, list_meta),
@@ -441,7 +441,7 @@ async fn resource_request(
             let (headers, body) = read_body(req).await?;
             let obj = decode_body(&headers, &body)?;
             let Written { object, warnings } = reg.create(res, ns, obj, &wo).await?;
-            Ok(json_response(StatusCode::CREATED, &render_one(res, object, repr, &q), &warnings))
+            Ok(json_response(StatusCode::CREATED, &render_one(res, object, repr, &q)?, &warnings))
         }
         (None, None, &Method::DELETE) => {
             let label_selector = LabelSelector::parse(q.get("labelSelector").unwrap_or("")).map_err(ApiError::BadRequest)?;
@@ -467,25 +467,25 @@ async fn resource_request(
         // ---- one object ----
         (Some(name), None, &Method::GET) => {
             let obj = reg.get(res, ns, name).await?;
-            Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q), &[]))
+            Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q)?, &[]))
         }
         (Some(name), sub @ (None | Some("status")), &Method::PUT) => {
             let wo = write_options(&q)?;
             let (headers, body) = read_body(req).await?;
             let obj = decode_body(&headers, &body)?;
             let Written { object, warnings } = reg.update(res, ns, name, obj, sub, &wo).await?;
-            Ok(json_response(StatusCode::OK, &render_one(res, object, repr, &q), &warnings))
+            Ok(json_response(StatusCode::OK, &render_one(res, object, repr, &q)?, &warnings))
         }
         (Some(name), None, &Method::DELETE) => {
             let (headers, body) = read_body(req).await?;
             let dopts = delete_options(&q, &headers, &body)?;
             let d = reg.delete(res, ns, name, &dopts).await?;
             let code = if d.finished { StatusCode::OK } else { StatusCode::ACCEPTED };
-            Ok(json_response(code, &render_one(res, d.object, repr, &q), &[]))
+            Ok(json_response(code, &render_one(res, d.object, repr, &q)?, &[]))
         }
         (Some(name), Some("status"), &Method::GET) => {
             let obj = reg.get(res, ns, name).await?;
-            Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q), &[]))
+            Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q)?, &[]))
         }
         (Some(_), None | Some("status"), &Method::PATCH) => Err(ApiError::UnsupportedMediaType(
             "PATCH is not supported by this krust server yet".into(),
@@ -503,12 +503,16 @@ async fn resource_request(
     }
 }
 
-fn render_one(res: &ResourceInfo, obj: Value, repr: Repr, q: &Query) -> Value {
-    match repr {
-        Repr::Table => crate::table::to_table(res, &[obj], crate::table::IncludeObject::parse(q.get("includeObject")), None),
+fn include_object(q: &Query) -> ApiResult<crate::table::IncludeObject> {
+    crate::table::IncludeObject::parse(q.get("includeObject")).map_err(ApiError::BadRequest)
+}
+
+fn render_one(res: &ResourceInfo, obj: Value, repr: Repr, q: &Query) -> ApiResult<Value> {
+    Ok(match repr {
+        Repr::Table => crate::table::to_table(res, &[obj], include_object(q)?, None),
         Repr::PartialObjectMetadata => crate::table::to_partial_object_metadata(&obj),
         Repr::Object => obj,
-    }
+    })
 }
 
 fn delete_options(q: &Query, headers: &HeaderMap, body: &[u8]) -> ApiResult<DeleteOptions> {
