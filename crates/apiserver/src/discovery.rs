@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 use crate::resources::{groups, in_group_version, ResourceInfo};
 
 /// The Content-Type that makes clients treat a response as aggregated discovery.
-pub const AGGREGATED_CONTENT_TYPE: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_CONTENT_TYPE: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 fn group_version(group: &str, version: &str) -> String {
     if group.is_empty() {
@@ -164,7 +165,10 @@ mod tests {
         for item in items {
             for v in item["versions"].as_array().expect("versions") {
                 for r in v["resources"].as_array().expect("resources") {
-                    assert!(r["responseKind"]["kind"].as_str().is_some_and(|k| !k.is_empty()), "{r}");
+                    assert!(
+                        r["responseKind"]["kind"].as_str().is_some_and(|k| !k.is_empty()),
+                        "{r}"
+                    );
                 }
             }
         }
@@ -175,11 +179,21 @@ mod tests {
     #[test]
     fn legacy_lists_subresources() {
         let v1 = api_resource_list("", "v1").expect("core");
-        let names: Vec<&str> = v1["resources"].as_array().expect("list").iter().filter_map(|r| r["name"].as_str()).collect();
+        let names: Vec<&str> = v1["resources"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|r| r["name"].as_str())
+            .collect();
         assert!(names.contains(&"pods/log"));
         assert!(names.contains(&"namespaces"));
         let apps = api_resource_list("apps", "v1").expect("apps");
-        let scale = apps["resources"].as_array().expect("list").iter().find(|r| r["name"] == "deployments/scale").expect("scale");
+        let scale = apps["resources"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|r| r["name"] == "deployments/scale")
+            .expect("scale");
         assert_eq!(scale["group"], "autoscaling");
         assert!(api_group_doc("apps").is_some());
         assert!(api_resource_list("nope", "v1").is_none());

@@ -23,7 +23,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn required(field: impl Into<String>) -> Self {
-        FieldError { reason: "FieldValueRequired", field: field.into(), message: "Required value".into() }
+        FieldError {
+            reason: "FieldValueRequired",
+            field: field.into(),
+            message: "Required value".into(),
+        }
     }
     pub fn invalid(field: impl Into<String>, value: impl std::fmt::Display, detail: &str) -> Self {
         FieldError {
@@ -32,19 +36,34 @@ impl FieldError {
             message: format!("Invalid value: \"{value}\": {detail}"),
         }
     }
-    pub fn not_supported(field: impl Into<String>, value: impl std::fmt::Display, supported: &[&str]) -> Self {
+    pub fn not_supported(
+        field: impl Into<String>,
+        value: impl std::fmt::Display,
+        supported: &[&str],
+    ) -> Self {
         let list: Vec<String> = supported.iter().map(|s| format!("\"{s}\"")).collect();
         FieldError {
             reason: "FieldValueNotSupported",
             field: field.into(),
-            message: format!("Unsupported value: \"{value}\": supported values: {}", list.join(", ")),
+            message: format!(
+                "Unsupported value: \"{value}\": supported values: {}",
+                list.join(", ")
+            ),
         }
     }
     pub fn forbidden(field: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { reason: "FieldValueForbidden", field: field.into(), message: format!("Forbidden: {}", detail.into()) }
+        FieldError {
+            reason: "FieldValueForbidden",
+            field: field.into(),
+            message: format!("Forbidden: {}", detail.into()),
+        }
     }
     pub fn duplicate(field: impl Into<String>, value: impl std::fmt::Display) -> Self {
-        FieldError { reason: "FieldValueDuplicate", field: field.into(), message: format!("Duplicate value: \"{value}\"") }
+        FieldError {
+            reason: "FieldValueDuplicate",
+            field: field.into(),
+            message: format!("Duplicate value: \"{value}\""),
+        }
     }
     /// `field: message`, as kube-apiserver prints a field error.
     pub fn render(&self) -> String {
@@ -63,7 +82,11 @@ pub struct Target {
 
 impl Target {
     pub fn resource(res: &ResourceInfo, name: &str) -> Self {
-        Target { group: res.group.to_string(), kind: res.plural.to_string(), name: name.to_string() }
+        Target {
+            group: res.group.to_string(),
+            kind: res.plural.to_string(),
+            name: name.to_string(),
+        }
     }
 }
 
@@ -119,7 +142,10 @@ impl ApiError {
     pub fn conflict(res: &ResourceInfo, name: &str, detail: &str) -> Self {
         ApiError::Conflict {
             target: Target::resource(res, name),
-            message: format!("Operation cannot be fulfilled on {} \"{name}\": {detail}", res.qualified_plural()),
+            message: format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {detail}",
+                res.qualified_plural()
+            ),
             causes: Vec::new(),
         }
     }
@@ -135,9 +161,17 @@ impl ApiError {
 
     pub fn invalid(res: &ResourceInfo, name: &str, causes: Vec<FieldError>) -> Self {
         let rendered: Vec<String> = causes.iter().map(FieldError::render).collect();
-        let list = if rendered.len() == 1 { rendered[0].clone() } else { format!("[{}]", rendered.join(", ")) };
+        let list = if rendered.len() == 1 {
+            rendered[0].clone()
+        } else {
+            format!("[{}]", rendered.join(", "))
+        };
         ApiError::Invalid {
-            target: Target { group: res.group.to_string(), kind: res.kind.to_string(), name: name.to_string() },
+            target: Target {
+                group: res.group.to_string(),
+                kind: res.kind.to_string(),
+                name: name.to_string(),
+            },
             message: format!("{} \"{name}\" is invalid: {list}", res.kind),
             causes,
         }
@@ -194,10 +228,11 @@ impl ApiError {
             "code": self.code().as_u16(),
         });
         let details = match self {
-            ApiError::NotFound { target, .. } | ApiError::AlreadyExists { target, .. } => Some(details(target, &[])),
-            ApiError::Conflict { target, causes, .. } | ApiError::Invalid { target, causes, .. } => {
-                Some(details(target, causes))
+            ApiError::NotFound { target, .. } | ApiError::AlreadyExists { target, .. } => {
+                Some(details(target, &[]))
             }
+            ApiError::Conflict { target, causes, .. }
+            | ApiError::Invalid { target, causes, .. } => Some(details(target, causes)),
             _ => None,
         };
         if let Some(d) = details {
@@ -224,7 +259,8 @@ fn details(t: &Target, causes: &[FieldError]) -> Value {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.status_json()).unwrap_or_default();
-        (self.code(), [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+        (self.code(), [(axum::http::header::CONTENT_TYPE, "application/json")], body)
+            .into_response()
     }
 }
 

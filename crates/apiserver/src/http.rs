@@ -78,8 +78,14 @@ fn authenticate(server: &ApiServer, req: &Request) -> ApiResult<Identity> {
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
         .map(str::trim);
     match token {
-        Some(t) if !server.admin_token.is_empty() && constant_time_eq(t.as_bytes(), server.admin_token.as_bytes()) => {
-            Ok(Identity { user: "system:admin".into(), groups: vec!["system:masters".into(), "system:authenticated".into()] })
+        Some(t)
+            if !server.admin_token.is_empty()
+                && constant_time_eq(t.as_bytes(), server.admin_token.as_bytes()) =>
+        {
+            Ok(Identity {
+                user: "system:admin".into(),
+                groups: vec!["system:masters".into(), "system:authenticated".into()],
+            })
         }
         _ => Err(ApiError::Unauthorized),
     }
@@ -121,7 +127,9 @@ impl Query {
         match self.get("dryRun") {
             None | Some("") => Ok(false),
             Some("All") => Ok(true),
-            Some(other) => Err(ApiError::BadRequest(format!("unsupported dryRun value \"{other}\": only \"All\" is supported"))),
+            Some(other) => Err(ApiError::BadRequest(format!(
+                "unsupported dryRun value \"{other}\": only \"All\" is supported"
+            ))),
         }
     }
 }
@@ -134,7 +142,8 @@ fn percent_decode(s: &str) -> String {
         match b[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 => {
-                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16)
+                {
                     Ok(v) => {
                         out.push(v);
                         i += 2;
@@ -159,15 +168,19 @@ struct Target<'a> {
 }
 
 fn parse_resource_path<'a>(group: &str, version: &str, segs: &[&'a str]) -> ApiResult<Target<'a>> {
-    let not_found = || ApiError::NotFound { target: Default::default(), message: "the server could not find the requested resource".into() };
-    let (namespace, rest): (Option<String>, &[&'a str]) = if segs.len() >= 3 && segs[0] == "namespaces" {
-        match lookup(group, version, segs[2]) {
-            Some(r) if r.namespaced => (Some(segs[1].to_string()), &segs[2..]),
-            _ => (None, segs),
-        }
-    } else {
-        (None, segs)
+    let not_found = || ApiError::NotFound {
+        target: Default::default(),
+        message: "the server could not find the requested resource".into(),
     };
+    let (namespace, rest): (Option<String>, &[&'a str]) =
+        if segs.len() >= 3 && segs[0] == "namespaces" {
+            match lookup(group, version, segs[2]) {
+                Some(r) if r.namespaced => (Some(segs[1].to_string()), &segs[2..]),
+                _ => (None, segs),
+            }
+        } else {
+            (None, segs)
+        };
     let plural = rest.first().ok_or_else(not_found)?;
     let res = lookup(group, version, plural).ok_or_else(not_found)?;
     if rest.len() > 3 {
@@ -202,7 +215,11 @@ fn negotiate(headers: &HeaderMap) -> Repr {
         if p.contains("as=PartialObjectMetadata") {
             return Repr::PartialObjectMetadata;
         }
-        if p.starts_with("application/json") || p.starts_with("*/*") || p.starts_with("application/vnd.kubernetes.protobuf") || p.starts_with("application/yaml") {
+        if p.starts_with("application/json")
+            || p.starts_with("*/*")
+            || p.starts_with("application/vnd.kubernetes.protobuf")
+            || p.starts_with("application/yaml")
+        {
             return Repr::Object;
         }
     }
@@ -240,7 +257,10 @@ async fn read_body(req: Request) -> ApiResult<(HeaderMap, Bytes)> {
 
 /// Decodes a request body by its Content-Type (JSON when absent, as kube-apiserver does).
 fn decode_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<Value> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
     let media = ct.split(';').next().unwrap_or("").trim();
     match media {
         "application/json" | "" | "*/*" => serde_json::from_slice(body)
@@ -266,18 +286,34 @@ async fn dispatch(server: &Arc<ApiServer>, req: Request) -> ApiResult<Response> 
 
     match segs.as_slice() {
         ["healthz"] | ["livez"] | ["readyz"] => return Ok((StatusCode::OK, "ok").into_response()),
-        ["healthz", _] | ["livez", _] | ["readyz", _] => return Ok((StatusCode::OK, "ok").into_response()),
+        ["healthz", _] | ["livez", _] | ["readyz", _] => {
+            return Ok((StatusCode::OK, "ok").into_response())
+        }
         ["version"] => return Ok(json_response(StatusCode::OK, &version_info(), &[])),
-        ["api"] => return Ok(discovery_response(req.headers(), true, || discovery::api_versions(&server.advertise_address))),
+        ["api"] => {
+            return Ok(discovery_response(req.headers(), true, || {
+                discovery::api_versions(&server.advertise_address)
+            }))
+        }
         ["apis"] => return Ok(discovery_response(req.headers(), false, discovery::api_group_list)),
         ["api", "v1"] => {
-            return discovery::api_resource_list("", "v1").map(|v| json_response(StatusCode::OK, &v, &[])).ok_or_else(not_found)
+            return discovery::api_resource_list("", "v1")
+                .map(|v| json_response(StatusCode::OK, &v, &[]))
+                .ok_or_else(not_found)
         }
-        ["apis", g] => return discovery::api_group_doc(g).map(|v| json_response(StatusCode::OK, &v, &[])).ok_or_else(not_found),
+        ["apis", g] => {
+            return discovery::api_group_doc(g)
+                .map(|v| json_response(StatusCode::OK, &v, &[]))
+                .ok_or_else(not_found)
+        }
         ["apis", g, v] => {
-            return discovery::api_resource_list(g, v).map(|doc| json_response(StatusCode::OK, &doc, &[])).ok_or_else(not_found)
+            return discovery::api_resource_list(g, v)
+                .map(|doc| json_response(StatusCode::OK, &doc, &[]))
+                .ok_or_else(not_found)
         }
-        ["openapi", "v3"] => return Ok(json_response(StatusCode::OK, &crate::openapi::index(), &[])),
+        ["openapi", "v3"] => {
+            return Ok(json_response(StatusCode::OK, &crate::openapi::index(), &[]))
+        }
         ["openapi", "v3", rest @ ..] => return openapi_document(rest),
         _ => {}
     }
@@ -296,7 +332,10 @@ async fn dispatch(server: &Arc<ApiServer>, req: Request) -> ApiResult<Response> 
 }
 
 fn not_found() -> ApiError {
-    ApiError::NotFound { target: Default::default(), message: "the server could not find the requested resource".into() }
+    ApiError::NotFound {
+        target: Default::default(),
+        message: "the server could not find the requested resource".into(),
+    }
 }
 
 fn openapi_document(rest: &[&str]) -> ApiResult<Response> {
@@ -306,7 +345,8 @@ fn openapi_document(rest: &[&str]) -> ApiResult<Response> {
         _ => return Err(not_found()),
     };
     let doc = crate::openapi::document(group, version).ok_or_else(not_found)?;
-    let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], doc.json.clone()).into_response();
+    let mut resp = (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], doc.json.clone())
+        .into_response();
     if let Ok(v) = HeaderValue::from_str(&format!("\"{}\"", doc.hash)) {
         resp.headers_mut().insert(header::ETAG, v);
     }
@@ -336,7 +376,10 @@ fn discovery_response(headers: &HeaderMap, core: bool, legacy: impl FnOnce() -> 
     let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
     let wants_aggregated = accept.split(',').any(|p| {
         let p = p.replace(' ', "");
-        p.contains("g=apidiscovery.k8s.io") && p.contains("v=v2") && !p.contains("v=v2beta1") && p.contains("as=APIGroupDiscoveryList")
+        p.contains("g=apidiscovery.k8s.io")
+            && p.contains("v=v2")
+            && !p.contains("v=v2beta1")
+            && p.contains("as=APIGroupDiscoveryList")
     });
     if !wants_aggregated {
         return json_response(StatusCode::OK, &legacy(), &[]);
@@ -348,7 +391,10 @@ fn discovery_response(headers: &HeaderMap, core: bool, legacy: impl FnOnce() -> 
     }
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, discovery::AGGREGATED_CONTENT_TYPE.to_string()), (header::ETAG, etag)],
+        [
+            (header::CONTENT_TYPE, discovery::AGGREGATED_CONTENT_TYPE.to_string()),
+            (header::ETAG, etag),
+        ],
         body,
     )
         .into_response()
@@ -359,7 +405,10 @@ fn fnv1a(data: &[u8]) -> u64 {
 }
 
 fn write_options(q: &Query) -> ApiResult<WriteOptions> {
-    Ok(WriteOptions { dry_run: q.dry_run()?, field_validation: FieldValidation::parse(q.get("fieldValidation"))? })
+    Ok(WriteOptions {
+        dry_run: q.dry_run()?,
+        field_validation: FieldValidation::parse(q.get("fieldValidation"))?,
+    })
 }
 
 fn list_kind(res: &ResourceInfo) -> String {
@@ -385,8 +434,10 @@ async fn resource_request(
         // ---- collection ----
         (None, None, &Method::GET) => {
             let watch = legacy_watch || q.flag("watch");
-            let label_selector = LabelSelector::parse(q.get("labelSelector").unwrap_or("")).map_err(ApiError::BadRequest)?;
-            let field_selector = FieldSelector::parse(q.get("fieldSelector").unwrap_or("")).map_err(ApiError::BadRequest)?;
+            let label_selector = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))
+                .map_err(ApiError::BadRequest)?;
+            let field_selector = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""))
+                .map_err(ApiError::BadRequest)?;
             if watch {
                 let opts = WatchOptions {
                     label_selector,
@@ -394,13 +445,22 @@ async fn resource_request(
                     resource_version: q.get("resourceVersion").map(String::from),
                     allow_bookmarks: q.flag("allowWatchBookmarks"),
                     send_initial_events: q.get("sendInitialEvents").map(|v| v == "true"),
-                    timeout: q.get("timeoutSeconds").and_then(|s| s.parse::<u64>().ok()).map(Duration::from_secs),
+                    timeout: q
+                        .get("timeoutSeconds")
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .map(Duration::from_secs),
                 };
-                if opts.send_initial_events == Some(true) && q.get("resourceVersionMatch") != Some("NotOlderThan") {
-                    return Err(ApiError::invalid(res, "", vec![crate::errors::FieldError::forbidden(
+                if opts.send_initial_events == Some(true)
+                    && q.get("resourceVersionMatch") != Some("NotOlderThan")
+                {
+                    return Err(ApiError::invalid(
+                        res,
+                        "",
+                        vec![crate::errors::FieldError::forbidden(
                         "resourceVersionMatch",
                         "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-                    )]));
+                    )],
+                    ));
                 }
                 let stream = reg.watch(res, ns, opts).await?;
                 return Ok(watch_response(res, stream, repr));
@@ -422,13 +482,12 @@ async fn resource_request(
                 list_meta["remainingItemCount"] = json!(n);
             }
             let body = match repr {
-                Repr::Table => crate::table::to_table(
-                    res,
-                    &list.items,
-                    include_object(&q)?,
-                    Some(list_meta),
-                ),
-                Repr::PartialObjectMetadata => crate::table::to_partial_object_metadata_list(&list.items, list_meta),
+                Repr::Table => {
+                    crate::table::to_table(res, &list.items, include_object(&q)?, Some(list_meta))
+                }
+                Repr::PartialObjectMetadata => {
+                    crate::table::to_partial_object_metadata_list(&list.items, list_meta)
+                }
                 Repr::Object => {
                     let items: Vec<Value> = list.items;
                     json!({ "kind": list_kind(res), "apiVersion": res.api_version(), "metadata": list_meta, "items": items })
@@ -444,12 +503,18 @@ async fn resource_request(
             Ok(json_response(StatusCode::CREATED, &render_one(res, object, repr, &q)?, &warnings))
         }
         (None, None, &Method::DELETE) => {
-            let label_selector = LabelSelector::parse(q.get("labelSelector").unwrap_or("")).map_err(ApiError::BadRequest)?;
-            let field_selector = FieldSelector::parse(q.get("fieldSelector").unwrap_or("")).map_err(ApiError::BadRequest)?;
+            let label_selector = LabelSelector::parse(q.get("labelSelector").unwrap_or(""))
+                .map_err(ApiError::BadRequest)?;
+            let field_selector = FieldSelector::parse(q.get("fieldSelector").unwrap_or(""))
+                .map_err(ApiError::BadRequest)?;
             let (headers, body) = read_body(req).await?;
             let dopts = delete_options(&q, &headers, &body)?;
             let list = reg
-                .list(res, ns, &ListOptions { label_selector, field_selector, ..Default::default() })
+                .list(
+                    res,
+                    ns,
+                    &ListOptions { label_selector, field_selector, ..Default::default() },
+                )
                 .await?;
             let mut deleted = Vec::new();
             for item in list.items {
@@ -490,16 +555,20 @@ async fn resource_request(
         (Some(_), None | Some("status"), &Method::PATCH) => Err(ApiError::UnsupportedMediaType(
             "PATCH is not supported by this krust server yet".into(),
         )),
-        (Some(_), Some(sub @ ("log" | "exec" | "attach" | "portforward")), _) => Err(ApiError::ServiceUnavailable(format!(
-            "{}/{sub} needs the node's kubelet, which krust does not run yet",
-            res.plural
-        ))),
+        (Some(_), Some(sub @ ("log" | "exec" | "attach" | "portforward")), _) => {
+            Err(ApiError::ServiceUnavailable(format!(
+                "{}/{sub} needs the node's kubelet, which krust does not run yet",
+                res.plural
+            )))
+        }
         (Some(_), Some(sub), _) => Err(ApiError::MethodNotAllowed(format!(
             "the {}/{sub} subresource does not support {method} in this krust server yet",
             res.plural
         ))),
         (None, Some(_), _) => Err(not_found()),
-        _ => Err(ApiError::MethodNotAllowed(format!("the server does not allow this method on the requested resource ({method})"))),
+        _ => Err(ApiError::MethodNotAllowed(format!(
+            "the server does not allow this method on the requested resource ({method})"
+        ))),
     }
 }
 
@@ -530,12 +599,15 @@ fn delete_options(q: &Query, headers: &HeaderMap, body: &[u8]) -> ApiResult<Dele
         if let Some(p) = v.get("propagationPolicy").and_then(Value::as_str) {
             o.propagation_policy = Some(p.to_string());
         }
-        if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) && o.propagation_policy.is_none() {
+        if v.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+            && o.propagation_policy.is_none()
+        {
             o.propagation_policy = Some("Orphan".into());
         }
         if let Some(pre) = v.get("preconditions") {
             o.precondition_uid = pre.get("uid").and_then(Value::as_str).map(String::from);
-            o.precondition_resource_version = pre.get("resourceVersion").and_then(Value::as_str).map(String::from);
+            o.precondition_resource_version =
+                pre.get("resourceVersion").and_then(Value::as_str).map(String::from);
         }
         if let Some(d) = v.get("dryRun").and_then(Value::as_array) {
             o.dry_run |= d.iter().any(|x| x == "All");
@@ -552,11 +624,19 @@ fn watch_response(
     let body = stream.map(move |ev| {
         let object = match (repr, ev.kind) {
             (_, "ERROR") | (_, "BOOKMARK") => ev.object,
-            (Repr::Table, _) => crate::table::to_table(res, &[ev.object], crate::table::IncludeObject::Metadata, None),
-            (Repr::PartialObjectMetadata, _) => crate::table::to_partial_object_metadata(&ev.object),
+            (Repr::Table, _) => crate::table::to_table(
+                res,
+                &[ev.object],
+                crate::table::IncludeObject::Metadata,
+                None,
+            ),
+            (Repr::PartialObjectMetadata, _) => {
+                crate::table::to_partial_object_metadata(&ev.object)
+            }
             (Repr::Object, _) => ev.object,
         };
-        let mut line = serde_json::to_vec(&json!({ "type": ev.kind, "object": object })).unwrap_or_default();
+        let mut line =
+            serde_json::to_vec(&json!({ "type": ev.kind, "object": object })).unwrap_or_default();
         line.push(b'\n');
         Ok::<_, std::convert::Infallible>(Bytes::from(line))
     });
@@ -572,12 +652,23 @@ mod tests {
 
     #[test]
     fn paths() {
-        let t = parse_resource_path("", "v1", &["namespaces", "default", "pods", "web", "status"]).expect("ok");
-        assert_eq!((t.res.plural, t.namespace.as_deref(), t.name.as_deref(), t.subresource), ("pods", Some("default"), Some("web"), Some("status")));
+        let t = parse_resource_path("", "v1", &["namespaces", "default", "pods", "web", "status"])
+            .expect("ok");
+        assert_eq!(
+            (t.res.plural, t.namespace.as_deref(), t.name.as_deref(), t.subresource),
+            ("pods", Some("default"), Some("web"), Some("status"))
+        );
         let t = parse_resource_path("", "v1", &["namespaces", "kube-system"]).expect("ok");
-        assert_eq!((t.res.plural, t.namespace, t.name.as_deref()), ("namespaces", None, Some("kube-system")));
-        let t = parse_resource_path("", "v1", &["namespaces", "x", "status"]).expect("namespace status");
-        assert_eq!((t.res.plural, t.name.as_deref(), t.subresource), ("namespaces", Some("x"), Some("status")));
+        assert_eq!(
+            (t.res.plural, t.namespace, t.name.as_deref()),
+            ("namespaces", None, Some("kube-system"))
+        );
+        let t = parse_resource_path("", "v1", &["namespaces", "x", "status"])
+            .expect("namespace status");
+        assert_eq!(
+            (t.res.plural, t.name.as_deref(), t.subresource),
+            ("namespaces", Some("x"), Some("status"))
+        );
         let t = parse_resource_path("apps", "v1", &["deployments"]).expect("all namespaces");
         assert_eq!(t.namespace, None);
         assert!(parse_resource_path("", "v1", &["bogus"]).is_err());
@@ -595,9 +686,17 @@ mod tests {
     #[test]
     fn negotiation() {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT, HeaderValue::from_static("application/json;as=Table;v=v1;g=meta.k8s.io,application/json"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static(
+                "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
+            ),
+        );
         assert_eq!(negotiate(&h), Repr::Table);
-        h.insert(header::ACCEPT, HeaderValue::from_static("application/vnd.kubernetes.protobuf,application/json"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/vnd.kubernetes.protobuf,application/json"),
+        );
         assert_eq!(negotiate(&h), Repr::Object);
     }
 }

@@ -177,7 +177,11 @@ pub fn validate_object_meta(kind: &str, obj: &Value, namespaced: bool) -> Vec<Fi
         for (field, rule_values) in [("labels", true), ("annotations", false)] {
             let Some(map) = m.get(field) else { continue };
             let Some(map) = map.as_object() else {
-                errs.push(FieldError::invalid(format!("metadata.{field}"), map, "must be a map of strings"));
+                errs.push(FieldError::invalid(
+                    format!("metadata.{field}"),
+                    map,
+                    "must be a map of strings",
+                ));
                 continue;
             };
             for (k, v) in map {
@@ -185,7 +189,11 @@ pub fn validate_object_meta(kind: &str, obj: &Value, namespaced: bool) -> Vec<Fi
                     errs.push(FieldError::invalid(format!("metadata.{field}"), k, p));
                 }
                 match v.as_str() {
-                    None => errs.push(FieldError::invalid(format!("metadata.{field}.{k}"), v, "must be a string")),
+                    None => errs.push(FieldError::invalid(
+                        format!("metadata.{field}.{k}"),
+                        v,
+                        "must be a string",
+                    )),
                     Some(val) if rule_values => {
                         if let Some(p) = label_value_problem(val) {
                             errs.push(FieldError::invalid(format!("metadata.labels"), val, p));
@@ -260,6 +268,9 @@ mod tests {
         let obj = json!({"metadata": {"name": "Bad_Name", "labels": {"ok": "fine", "-x": "y", "k": "no spaces"}}});
         let errs = validate_object_meta("ConfigMap", &obj, true);
         let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, vec!["metadata.name", "metadata.namespace", "metadata.labels", "metadata.labels"]);
+        assert_eq!(
+            fields,
+            vec!["metadata.name", "metadata.namespace", "metadata.labels", "metadata.labels"]
+        );
     }
 }

@@ -175,7 +175,8 @@ fn parse_rv(rv: &str) -> ApiResult<i64> {
 fn generate_name(base: &str) -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let id = uuid::Uuid::new_v4();
-    let suffix: String = id.as_bytes()[..5].iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
+    let suffix: String =
+        id.as_bytes()[..5].iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect();
     let base = if base.len() > 58 { &base[..58] } else { base };
     format!("{base}{suffix}")
 }
@@ -184,9 +185,17 @@ fn generate_name(base: &str) -> String {
 fn resets_status_on_create(kind: &str) -> bool {
     matches!(
         kind,
-        "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet" | "Job" | "CronJob"
-            | "ReplicationController" | "HorizontalPodAutoscaler" | "PodDisruptionBudget"
-            | "Ingress" | "ResourceQuota"
+        "Deployment"
+            | "ReplicaSet"
+            | "StatefulSet"
+            | "DaemonSet"
+            | "Job"
+            | "CronJob"
+            | "ReplicationController"
+            | "HorizontalPodAutoscaler"
+            | "PodDisruptionBudget"
+            | "Ingress"
+            | "ResourceQuota"
     )
 }
 
@@ -229,11 +238,17 @@ impl Registry {
             kinds::normalize(res, obj, old).map_err(|e| ApiError::BadRequest(e.0))?;
         let mut warnings = Vec::new();
         if !normalized.unknown_fields.is_empty() {
-            let list: Vec<String> =
-                normalized.unknown_fields.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+            let list: Vec<String> = normalized
+                .unknown_fields
+                .iter()
+                .map(|f| format!("unknown field \"{f}\""))
+                .collect();
             match opts.field_validation {
                 FieldValidation::Strict => {
-                    return Err(ApiError::BadRequest(format!("strict decoding error: {}", list.join(", "))))
+                    return Err(ApiError::BadRequest(format!(
+                        "strict decoding error: {}",
+                        list.join(", ")
+                    )))
                 }
                 FieldValidation::Warn => warnings.extend(list),
                 FieldValidation::Ignore => {}
@@ -260,9 +275,17 @@ impl Registry {
     }
 
     /// Creates an object. `ns` is the namespace from the URL.
-    pub async fn create(&self, res: &'static ResourceInfo, ns: Option<&str>, mut obj: Value, opts: &WriteOptions) -> ApiResult<Written> {
+    pub async fn create(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        mut obj: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<Written> {
         if !obj.is_object() {
-            return Err(ApiError::BadRequest("the request body must be a JSON or YAML object".into()));
+            return Err(ApiError::BadRequest(
+                "the request body must be a JSON or YAML object".into(),
+            ));
         }
         check_type(res, &mut obj)?;
         if res.namespaced {
@@ -314,7 +337,12 @@ impl Registry {
         }
     }
 
-    pub async fn get(&self, res: &'static ResourceInfo, ns: Option<&str>, name: &str) -> ApiResult<Value> {
+    pub async fn get(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+    ) -> ApiResult<Value> {
         let kv = self.store.get(object_key(res, ns, name).as_bytes()).await?;
         match kv {
             Some(kv) => decode(&kv),
@@ -333,7 +361,9 @@ impl Registry {
         opts: &WriteOptions,
     ) -> ApiResult<Written> {
         if !obj.is_object() {
-            return Err(ApiError::BadRequest("the request body must be a JSON or YAML object".into()));
+            return Err(ApiError::BadRequest(
+                "the request body must be a JSON or YAML object".into(),
+            ));
         }
         check_type(res, &mut obj)?;
         match meta::name(&obj) {
@@ -419,8 +449,13 @@ impl Registry {
                 return Err(ApiError::invalid(res, name, errors));
             }
             carry_system_fields(&old, &mut next);
-            if spec_part(&next) != spec_part(&old) && meta::metadata(&old).and_then(|m| m.get("generation")).is_some() {
-                let g = meta::metadata(&old).and_then(|m| m.get("generation")).and_then(Value::as_i64).unwrap_or(0);
+            if spec_part(&next) != spec_part(&old)
+                && meta::metadata(&old).and_then(|m| m.get("generation")).is_some()
+            {
+                let g = meta::metadata(&old)
+                    .and_then(|m| m.get("generation"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
                 meta::set(&mut next, "generation", json!(g + 1));
             }
             meta::set(&mut next, "resourceVersion", json!(kv.mod_revision.to_string()));
@@ -428,7 +463,10 @@ impl Registry {
                 return Ok(Written { object: old, warnings });
             }
             // The last finalizer of an object being deleted is gone: the object goes.
-            if meta::deletion_timestamp(&next).is_some() && meta::finalizers(&next).is_empty() && !is_graceful_pending(res, &next) {
+            if meta::deletion_timestamp(&next).is_some()
+                && meta::finalizers(&next).is_empty()
+                && !is_graceful_pending(res, &next)
+            {
                 if opts.dry_run {
                     return Ok(Written { object: next, warnings });
                 }
@@ -454,7 +492,13 @@ impl Registry {
         }
     }
 
-    pub async fn delete(&self, res: &'static ResourceInfo, ns: Option<&str>, name: &str, opts: &DeleteOptions) -> ApiResult<Deleted> {
+    pub async fn delete(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> ApiResult<Deleted> {
         let key = object_key(res, ns, name);
         loop {
             let Some(kv) = self.store.get(key.as_bytes()).await? else {
@@ -482,12 +526,20 @@ impl Registry {
                 Some("Foreground") if !finalizers.iter().any(|f| f == "foregroundDeletion") => {
                     finalizers.push("foregroundDeletion".into())
                 }
-                Some("Orphan") if !finalizers.iter().any(|f| f == "orphan") => finalizers.push("orphan".into()),
+                Some("Orphan") if !finalizers.iter().any(|f| f == "orphan") => {
+                    finalizers.push("orphan".into())
+                }
                 None | Some("Background") | Some("Foreground") | Some("Orphan") => {}
                 Some(other) => {
-                    return Err(ApiError::invalid(res, name, vec![FieldError::not_supported(
-                        "propagationPolicy", other, &["Foreground", "Background", "Orphan"],
-                    )]))
+                    return Err(ApiError::invalid(
+                        res,
+                        name,
+                        vec![FieldError::not_supported(
+                            "propagationPolicy",
+                            other,
+                            &["Foreground", "Background", "Orphan"],
+                        )],
+                    ))
                 }
             }
             let grace = graceful_period(res, &obj, opts.grace_period_seconds);
@@ -497,11 +549,18 @@ impl Registry {
                 let current_grace = meta::metadata(&obj)
                     .and_then(|m| m.get("deletionGracePeriodSeconds"))
                     .and_then(Value::as_i64);
-                if already_deleting && current_grace.is_some_and(|g| g <= grace) && finalizers == meta::finalizers(&obj) {
+                if already_deleting
+                    && current_grace.is_some_and(|g| g <= grace)
+                    && finalizers == meta::finalizers(&obj)
+                {
                     return Ok(Deleted { object: obj, finished: false });
                 }
                 let when = chrono::Utc::now() + chrono::Duration::seconds(grace);
-                meta::set(&mut obj, "deletionTimestamp", json!(when.format("%Y-%m-%dT%H:%M:%SZ").to_string()));
+                meta::set(
+                    &mut obj,
+                    "deletionTimestamp",
+                    json!(when.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
+                );
                 meta::set(&mut obj, "deletionGracePeriodSeconds", json!(grace));
                 if !finalizers.is_empty() {
                     meta::set(&mut obj, "finalizers", json!(finalizers));
@@ -532,7 +591,12 @@ impl Registry {
 
     /// Lists objects. Continue tokens carry the revision of the first page, so every page of
     /// one list is read at the same revision, as kube-apiserver does.
-    pub async fn list(&self, res: &'static ResourceInfo, ns: Option<&str>, opts: &ListOptions) -> ApiResult<ListResult> {
+    pub async fn list(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        opts: &ListOptions,
+    ) -> ApiResult<ListResult> {
         opts.field_selector.validate_for(res).map_err(ApiError::BadRequest)?;
         let prefix = list_prefix(res, ns);
         let mut range = KeyRange::prefix(&prefix);
@@ -541,7 +605,9 @@ impl Registry {
             let (rv, start) = decode_continue(token, &prefix)?;
             revision = rv;
             range = KeyRange { start: Bytes::from(start), end: range.end };
-        } else if let Some(rv) = opts.resource_version.as_deref().filter(|r| !r.is_empty() && *r != "0") {
+        } else if let Some(rv) =
+            opts.resource_version.as_deref().filter(|r| !r.is_empty() && *r != "0")
+        {
             let rv = parse_rv(rv)?;
             if opts.resource_version_match.as_deref() == Some("Exact") {
                 revision = rv;
@@ -577,7 +643,10 @@ impl Registry {
             for (i, kv) in resp.kvs.iter().enumerate() {
                 let obj = decode_at(&kv.value, kv.mod_revision)?;
                 last_key = Some(kv.key.clone());
-                if !filtered || (opts.label_selector.matches(meta::labels(&obj)) && opts.field_selector.matches(res, &obj)) {
+                if !filtered
+                    || (opts.label_selector.matches(meta::labels(&obj))
+                        && opts.field_selector.matches(res, &obj))
+                {
                     items.push(obj);
                 }
                 if limit > 0 && items.len() >= limit {
@@ -599,7 +668,12 @@ impl Registry {
                 None => break,
             }
         }
-        Ok(ListResult { items, resource_version: revision, continue_token, remaining_item_count: remaining })
+        Ok(ListResult {
+            items,
+            resource_version: revision,
+            continue_token,
+            remaining_item_count: remaining,
+        })
     }
 
     /// Watches a resource (all namespaces when `ns` is None).
@@ -622,7 +696,9 @@ impl Registry {
             let resp = self.store.range(RangeRequest::prefix(&prefix)).await?;
             for kv in &resp.kvs {
                 let obj = decode(kv)?;
-                if opts.label_selector.matches(meta::labels(&obj)) && opts.field_selector.matches(res, &obj) {
+                if opts.label_selector.matches(meta::labels(&obj))
+                    && opts.field_selector.matches(res, &obj)
+                {
                     initial_events.push(WatchEvent { kind: "ADDED", object: obj });
                 }
             }
@@ -635,7 +711,11 @@ impl Registry {
         }
         let store_watch = self
             .store
-            .watch(WatchRequest { range: KeyRange::prefix(&prefix), start_revision: start_after + 1, prev_kv: true })
+            .watch(WatchRequest {
+                range: KeyRange::prefix(&prefix),
+                start_revision: start_after + 1,
+                prev_kv: true,
+            })
             .await?;
         let state = WatchState {
             res,
@@ -697,7 +777,10 @@ fn bookmark(res: &ResourceInfo, rev: i64, initial_end: bool) -> WatchEvent {
     if initial_end {
         metadata["annotations"] = json!({ "k8s.io/initial-events-end": "true" });
     }
-    WatchEvent { kind: "BOOKMARK", object: json!({ "kind": res.kind, "apiVersion": res.api_version(), "metadata": metadata }) }
+    WatchEvent {
+        kind: "BOOKMARK",
+        object: json!({ "kind": res.kind, "apiVersion": res.api_version(), "metadata": metadata }),
+    }
 }
 
 /// An ERROR watch event carrying a Status.
@@ -758,7 +841,11 @@ fn async_stream(
 
 fn is_graceful_pending(res: &ResourceInfo, obj: &Value) -> bool {
     res.kind == "Pod"
-        && meta::metadata(obj).and_then(|m| m.get("deletionGracePeriodSeconds")).and_then(Value::as_i64).unwrap_or(0) > 0
+        && meta::metadata(obj)
+            .and_then(|m| m.get("deletionGracePeriodSeconds"))
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+            > 0
 }
 
 /// The grace period a delete gets: only pods on a node are deleted gracefully (the kubelet
@@ -767,8 +854,12 @@ fn graceful_period(res: &ResourceInfo, obj: &Value, requested: Option<i64>) -> i
     if res.kind != "Pod" {
         return 0;
     }
-    let scheduled = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-    let terminal = matches!(obj.pointer("/status/phase").and_then(Value::as_str), Some("Succeeded" | "Failed"));
+    let scheduled =
+        obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+    let terminal = matches!(
+        obj.pointer("/status/phase").and_then(Value::as_str),
+        Some("Succeeded" | "Failed")
+    );
     if !scheduled || terminal {
         return 0;
     }
@@ -844,7 +935,14 @@ fn prepare_for_create(res: &ResourceInfo, obj: &mut Value) {
 fn carry_system_fields(old: &Value, next: &mut Value) {
     let Some(old_meta) = meta::metadata(old).cloned() else { return };
     let m = meta::metadata_mut(next);
-    for f in ["uid", "creationTimestamp", "generation", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+    for f in [
+        "uid",
+        "creationTimestamp",
+        "generation",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+    ] {
         match old_meta.get(f) {
             Some(v) => {
                 m.insert(f.into(), v.clone());
@@ -865,7 +963,9 @@ fn encode_continue(rev: i64, last_key: &[u8], prefix: &str) -> String {
 }
 
 fn decode_continue(token: &str, prefix: &str) -> ApiResult<(i64, Vec<u8>)> {
-    let bad = || ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into());
+    let bad = || {
+        ApiError::BadRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)".into())
+    };
     let raw = base64_decode(token).ok_or_else(bad)?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
     if v.get("v").and_then(Value::as_str) != Some("meta.k8s.io/v1") {

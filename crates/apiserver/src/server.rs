@@ -19,7 +19,8 @@ use crate::registry::{Registry, WriteOptions};
 use crate::resources::lookup;
 
 /// Namespaces that exist from the first start.
-pub const BUILTIN_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const BUILTIN_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 /// `krust server` settings (flags in k3s's spelling).
 #[derive(Clone, Debug)]
@@ -102,8 +103,13 @@ pub async fn start(cfg: ServerConfig) -> Result<Running, ServerError> {
         },
         source,
     })?;
-    let local = listener.local_addr().map_err(|source| ServerError::Listen { addr, source, hint: "" })?;
-    let host = if cfg.bind_address.is_unspecified() { "127.0.0.1".to_string() } else { cfg.bind_address.to_string() };
+    let local =
+        listener.local_addr().map_err(|source| ServerError::Listen { addr, source, hint: "" })?;
+    let host = if cfg.bind_address.is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        cfg.bind_address.to_string()
+    };
     let host = if host.contains(':') { format!("[{host}]") } else { host };
     let url = format!("https://{host}:{}", local.port());
     let kubeconfig = cfg.data_dir.join("server/cred/admin.kubeconfig");
@@ -143,13 +149,17 @@ pub async fn start(cfg: ServerConfig) -> Result<Running, ServerError> {
                     .peer_certificates()
                     .and_then(client_identity)
                     .map(|(user, groups)| Identity { user, groups });
-                let service = hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(PeerIdentity(identity.clone()));
-                    let app = app.clone();
-                    async move { app.oneshot(req.map(axum::body::Body::new)).await }
-                });
+                let service = hyper::service::service_fn(
+                    move |mut req: hyper::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(PeerIdentity(identity.clone()));
+                        let app = app.clone();
+                        async move { app.oneshot(req.map(axum::body::Body::new)).await }
+                    },
+                );
                 let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-                if let Err(e) = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await {
+                if let Err(e) =
+                    builder.serve_connection_with_upgrades(TokioIo::new(stream), service).await
+                {
                     tracing::debug!(%peer, error = %e, "connection ended with an error");
                 }
             });
@@ -166,7 +176,12 @@ async fn bootstrap(registry: &Registry) -> Result<(), ServerError> {
         let obj = json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name } });
         match registry.create(nsres, None, obj, &WriteOptions::default()).await {
             Ok(_) | Err(crate::errors::ApiError::AlreadyExists { .. }) => {}
-            Err(e) => return Err(ServerError::Bootstrap { name: name.to_string(), detail: e.to_string() }),
+            Err(e) => {
+                return Err(ServerError::Bootstrap {
+                    name: name.to_string(),
+                    detail: e.to_string(),
+                })
+            }
         }
     }
     Ok(())

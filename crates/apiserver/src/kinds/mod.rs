@@ -42,7 +42,11 @@ pub struct Normalized {
 #[derive(Debug)]
 pub struct DecodeError(pub String);
 
-fn roundtrip<T>(res: &ResourceInfo, input: Value, old: Option<&Value>) -> Result<(Normalized, Vec<FieldError>), DecodeError>
+fn roundtrip<T>(
+    res: &ResourceInfo,
+    input: Value,
+    old: Option<&Value>,
+) -> Result<(Normalized, Vec<FieldError>), DecodeError>
 where
     T: DeserializeOwned + Serialize + Defaulted + Validated,
 {
@@ -100,7 +104,11 @@ macro_rules! dispatch {
 
 /// Decodes, defaults and validates an object of resource `res`. `old` is the stored object on
 /// update. Returns the normalized object and the kind's field errors.
-pub fn normalize(res: &ResourceInfo, input: Value, old: Option<&Value>) -> Result<(Normalized, Vec<FieldError>), DecodeError> {
+pub fn normalize(
+    res: &ResourceInfo,
+    input: Value,
+    old: Option<&Value>,
+) -> Result<(Normalized, Vec<FieldError>), DecodeError> {
     use k8s_openapi::api::*;
     dispatch!(res, input, old;
         ("", "v1", "Namespace") => core::v1::Namespace,

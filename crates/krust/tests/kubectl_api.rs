@@ -1,0 +1,314 @@
+//! The API server driven by the real kubectl v1.34, black box: `krust server` in a process,
+//! kubectl with the kubeconfig the server wrote.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::Cluster;
+
+const MANIFEST: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: shop
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  namespace: shop
+data:
+  mode: fast
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: creds
+  namespace: shop
+stringData:
+  password: hunter2
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: nginx:1.27}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: solo
+  namespace: shop
+  labels: {app: solo, tier: backend}
+spec:
+  containers: [{name: main, image: busybox, command: [sleep, "3600"]}]
+"#;
+
+#[test]
+fn version_discovery_and_builtin_namespaces() {
+    let c = Cluster::start();
+    let v = c.ok(&["version"]);
+    assert!(v.contains("Server Version: v1.34"), "{v}");
+    let res = c.ok(&["api-resources"]);
+    for needle in [
+        "pods ",
+        "deployments ",
+        "deploy",
+        "apps/v1",
+        "leases",
+        "coordination.k8s.io/v1",
+        "horizontalpodautoscalers",
+    ] {
+        assert!(res.contains(needle), "api-resources lacks {needle}:\n{res}");
+    }
+    let ns = c.ok(&["get", "ns"]);
+    for n in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        assert!(ns.lines().any(|l| l.starts_with(n) && l.contains("Active")), "{ns}");
+    }
+    let explain = c.ok(&["explain", "pod.spec.containers"]);
+    assert!(explain.contains("FIELD: containers <[]Container>"), "{explain}");
+    assert!(explain.contains("image"), "{explain}");
+}
+
+#[test]
+fn create_get_select_and_print() {
+    let c = Cluster::start();
+    let created = c.ok_stdin(&["create", "-f", "-"], MANIFEST);
+    for line in [
+        "namespace/shop created",
+        "configmap/settings created",
+        "secret/creds created",
+        "service/web created",
+        "deployment.apps/web created",
+        "pod/solo created",
+    ] {
+        assert!(created.contains(line), "{created}");
+    }
+    let wide = c.ok(&["get", "pods", "-n", "shop", "-o", "wide"]);
+    let header = wide.lines().next().unwrap_or_default();
+    for col in ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE"] {
+        assert!(header.contains(col), "{wide}");
+    }
+    assert!(wide.contains("solo") && wide.contains("Pending"), "{wide}");
+
+    let all = c.ok(&["get", "all", "-A"]);
+    for needle in ["pod/solo", "service/web", "deployment.apps/web", "NAMESPACE"] {
+        assert!(all.contains(needle), "{all}");
+    }
+
+    let yaml = c.ok(&["get", "deploy", "web", "-n", "shop", "-o", "yaml"]);
+    for needle in [
+        "kind: Deployment",
+        "uid:",
+        "resourceVersion:",
+        "creationTimestamp:",
+        "generation: 1",
+        "replicas: 2",
+    ] {
+        assert!(yaml.contains(needle), "{yaml}");
+    }
+    let json = c.ok(&["get", "svc", "web", "-n", "shop", "-o", "json"]);
+    let svc: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], 8080);
+    assert_eq!(svc["metadata"]["namespace"], "shop");
+
+    let names = c.ok(&["get", "pods", "-A", "-o", "jsonpath={.items[*].metadata.name}"]);
+    assert_eq!(names.trim(), "solo");
+    let by_label = c.ok(&[
+        "get",
+        "pods",
+        "-n",
+        "shop",
+        "-l",
+        "tier in (backend,frontend),app!=web",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(by_label.trim(), "pod/solo");
+    let none = c.ok(&["get", "pods", "-n", "shop", "-l", "app=web", "-o", "name"]);
+    assert_eq!(none.trim(), "");
+    let by_field = c.ok(&[
+        "get",
+        "pods",
+        "-A",
+        "--field-selector",
+        "status.phase=Pending,metadata.namespace=shop",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(by_field.trim(), "pod/solo");
+    let bad_field = c.fails(&["get", "pods", "--field-selector", "bogus=1"]);
+    assert!(
+        bad_field.contains("BadRequest") || bad_field.contains("field label not supported"),
+        "{bad_field}"
+    );
+
+    let described = c.ok(&["describe", "pod", "solo", "-n", "shop"]);
+    for needle in [
+        "Name:",
+        "solo",
+        "Namespace:",
+        "shop",
+        "Status:",
+        "Pending",
+        "Containers:",
+        "main",
+        "busybox",
+    ] {
+        assert!(described.contains(needle), "{described}");
+    }
+    let missing = c.fails(&["get", "pod", "nope", "-n", "shop"]);
+    assert!(missing.contains("Error from server (NotFound): pods \"nope\" not found"), "{missing}");
+    assert!(c
+        .kubectl(&["get", "pod", "nope", "-n", "shop", "--ignore-not-found"])
+        .status
+        .success());
+}
+
+#[test]
+fn chunked_lists_page_through_everything() {
+    let c = Cluster::start();
+    let docs: Vec<String> = (0..10)
+        .map(|i| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:02}\ndata:\n  n: \"{i}\"\n"))
+        .collect();
+    c.ok_stdin(&["create", "-f", "-"], &docs.join("---\n"));
+    let out = c.ok(&["get", "configmaps", "--chunk-size=2", "-o", "name"]);
+    let names: Vec<&str> = out.lines().collect();
+    let expected: Vec<String> = (0..10).map(|i| format!("configmap/cm-{i:02}")).collect();
+    assert_eq!(names, expected);
+    // The table path pages too.
+    let table = c.ok(&["get", "configmaps", "--chunk-size=3"]);
+    assert_eq!(table.lines().filter(|l| l.starts_with("cm-")).count(), 10, "{table}");
+}
+
+#[test]
+fn watch_sees_a_later_change_and_delete_waits_for_deleted() {
+    let c = Cluster::start();
+    c.ok_stdin(
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: first\n",
+    );
+    let mut watch = c
+        .kubectl_cmd(&["get", "configmaps", "-w", "-o", "name"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kubectl get -w");
+    let stdout = watch.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    let first = rx.recv_timeout(Duration::from_secs(20)).expect("initial list line");
+    assert_eq!(first, "configmap/first");
+    c.ok_stdin(
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: later\n",
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l == "configmap/later") {
+        let left = deadline.saturating_duration_since(Instant::now());
+        seen.push(
+            rx.recv_timeout(left)
+                .unwrap_or_else(|_| panic!("no watch event for the later change; saw {seen:?}")),
+        );
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+
+    // `kubectl delete` waits (by watching) for the object to be gone.
+    let out = c.ok(&["delete", "configmap", "later", "--timeout=20s"]);
+    assert!(out.contains("configmap \"later\" deleted"), "{out}");
+    assert!(c.fails(&["get", "configmap", "later"]).contains("NotFound"));
+    c.ok_stdin(
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: another\n",
+    );
+    let out = c.ok(&["delete", "configmaps", "--all"]);
+    assert!(out.contains("\"first\" deleted") && out.contains("\"another\" deleted"), "{out}");
+    let left = c.ok(&["get", "configmaps", "-o", "name"]);
+    assert_eq!(left.trim(), "");
+}
+
+#[test]
+fn conflicts_invalid_objects_and_bad_credentials() {
+    let c = Cluster::start();
+    c.ok_stdin(
+        &["create", "-f", "-"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cfg\ndata:\n  a: \"1\"\n",
+    );
+    let json = c.ok(&["get", "configmap", "cfg", "-o", "json"]);
+    let mut obj: serde_json::Value = serde_json::from_str(&json).expect("json");
+    obj["data"]["a"] = "2".into();
+    let current = obj.to_string();
+    obj["metadata"]["resourceVersion"] = "1".into();
+    let stale = obj.to_string();
+    let err = c.fails_stdin(&["replace", "-f", "-"], &stale);
+    assert!(err.contains("Conflict") && err.contains("the object has been modified"), "{err}");
+    let ok = c.ok_stdin(&["replace", "-f", "-"], &current);
+    assert!(ok.contains("configmap/cfg replaced"), "{ok}");
+    assert_eq!(c.ok(&["get", "configmap", "cfg", "-o", "jsonpath={.data.a}"]), "2");
+
+    let invalid = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: Bad_Name\n  labels: {ok: \"not ok!\"}\nspec:\n  containers: [{name: main, image: busybox}]\n";
+    let err = c.fails_stdin(&["create", "-f", "-"], invalid);
+    assert!(err.contains("is invalid"), "{err}");
+    assert!(err.contains("metadata.name: Invalid value: \"Bad_Name\""), "{err}");
+    assert!(
+        err.contains("metadata.labels: Invalid value: \"not ok!\""),
+        "every field error is reported: {err}"
+    );
+
+    let unknown = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\nbogus: 1\n";
+    let err = c.fails_stdin(&["create", "-f", "-"], unknown);
+    assert!(err.contains("unknown field \"bogus\""), "{err}");
+
+    let bad_kubeconfig = c.dir.path().join("bad.kubeconfig");
+    let good = std::fs::read_to_string(&c.kubeconfig).expect("kubeconfig");
+    let mut bad = String::new();
+    for line in good.lines() {
+        if line.trim_start().starts_with("client-certificate-data")
+            || line.trim_start().starts_with("client-key-data")
+        {
+            continue;
+        }
+        bad.push_str(line);
+        bad.push('\n');
+        if line.trim() == "user:" {
+            bad.push_str("    token: not-the-token\n");
+        }
+    }
+    std::fs::write(&bad_kubeconfig, bad).expect("write kubeconfig");
+    let out = c
+        .kubectl_cmd(&["get", "pods"])
+        .env("KUBECONFIG", &bad_kubeconfig)
+        .output()
+        .expect("kubectl");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("You must be logged in to the server (Unauthorized)"), "{err}");
+}
