@@ -482,15 +482,19 @@ async fn resource_request(
                 list_meta["remainingItemCount"] = json!(n);
             }
             let body = match repr {
-                Repr::Table => {
-                    crate::table::to_table(res, &list.items, include_object(&q)?, Some(list_meta))
-                }
+                Repr::Table => crate::table::to_table(
+                    res,
+                    &parse_all(&list.items)?,
+                    include_object(&q)?,
+                    Some(list_meta),
+                ),
                 Repr::PartialObjectMetadata => {
-                    crate::table::to_partial_object_metadata_list(&list.items, list_meta)
+                    crate::table::to_partial_object_metadata_list(&parse_all(&list.items)?, list_meta)
                 }
                 Repr::Object => {
-                    let items: Vec<Value> = list.items;
-                    json!({ "kind": list_kind(res), "apiVersion": res.api_version(), "metadata": list_meta, "items": items })
+                    // The fast path: items are already the bytes we serve.
+                    let bytes = crate::object::list_bytes(&list_kind(res), &res.api_version(), &list_meta, &list.items);
+                    return Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], bytes).into_response());
                 }
             };
             Ok(json_response(StatusCode::OK, &body, &[]))
@@ -517,7 +521,7 @@ async fn resource_request(
                 )
                 .await?;
             let mut deleted = Vec::new();
-            for item in list.items {
+            for item in parse_all(&list.items)? {
                 let name = crate::meta::name(&item).unwrap_or_default().to_string();
                 let item_ns = crate::meta::namespace(&item).map(String::from);
                 match reg.delete(res, item_ns.as_deref(), &name, &dopts).await {
@@ -576,6 +580,10 @@ fn include_object(q: &Query) -> ApiResult<crate::table::IncludeObject> {
     crate::table::IncludeObject::parse(q.get("includeObject")).map_err(ApiError::BadRequest)
 }
 
+fn parse_all(items: &[Bytes]) -> ApiResult<Vec<Value>> {
+    items.iter().map(|b| crate::object::parse(b).map_err(ApiError::Internal)).collect()
+}
+
 fn render_one(res: &ResourceInfo, obj: Value, repr: Repr, q: &Query) -> ApiResult<Value> {
     Ok(match repr {
         Repr::Table => crate::table::to_table(res, &[obj], include_object(q)?, None),
@@ -622,23 +630,20 @@ fn watch_response(
     repr: Repr,
 ) -> Response {
     let body = stream.map(move |ev| {
-        let object = match (repr, ev.kind) {
-            (_, "ERROR") | (_, "BOOKMARK") => ev.object,
-            (Repr::Table, _) => crate::table::to_table(
-                res,
-                &[ev.object],
-                crate::table::IncludeObject::Metadata,
-                None,
-            ),
-            (Repr::PartialObjectMetadata, _) => {
-                crate::table::to_partial_object_metadata(&ev.object)
-            }
-            (Repr::Object, _) => ev.object,
+        let converted = match (repr, ev.kind) {
+            (_, "ERROR" | "BOOKMARK") | (Repr::Object, _) => None,
+            (Repr::Table, _) => crate::object::parse(&ev.object).ok().map(|o| {
+                crate::table::to_table(res, &[o], crate::table::IncludeObject::Metadata, None)
+            }),
+            (Repr::PartialObjectMetadata, _) => crate::object::parse(&ev.object)
+                .ok()
+                .map(|o| crate::table::to_partial_object_metadata(&o)),
         };
-        let mut line =
-            serde_json::to_vec(&json!({ "type": ev.kind, "object": object })).unwrap_or_default();
-        line.push(b'\n');
-        Ok::<_, std::convert::Infallible>(Bytes::from(line))
+        let line = match converted {
+            Some(v) => crate::object::watch_line(ev.kind, &serde_json::to_vec(&v).unwrap_or_default()),
+            None => crate::object::watch_line(ev.kind, &ev.object),
+        };
+        Ok::<_, std::convert::Infallible>(line)
     });
     let mut resp = Response::new(Body::from_stream(body));
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -3,11 +3,13 @@
 //! Start reading at `http.rs` (request parsing and routing) and `registry.rs` (the generic
 //! store behind every resource). `resources.rs` is the catalogue everything is driven by.
 
+pub mod cache;
 pub mod discovery;
 pub mod errors;
 pub mod http;
 pub mod kinds;
 pub mod meta;
+pub mod object;
 pub mod openapi;
 pub mod pki;
 pub mod protobuf;

@@ -12,12 +12,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
-use krust_store::{EventKind, KeyRange, KeyValue, RangeRequest, Store, StoreError, WatchRequest};
+use futures::Stream;
+use krust_store::{EventKind, KeyRange, KeyValue, RangeRequest, Store, StoreError};
 use serde_json::{json, Value};
 
 use crate::errors::{ApiError, ApiResult, FieldError};
+use crate::cache::{CacheError, CacheWatch, CachedEvent, CachedObject, Cacher, WatchStart};
 use crate::kinds;
+use crate::object;
 use crate::meta;
 use crate::resources::{lookup, ResourceInfo};
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -69,7 +71,8 @@ pub struct ListOptions {
 }
 
 pub struct ListResult {
-    pub items: Vec<Value>,
+    /// The objects as served (JSON bytes, resourceVersion stamped).
+    pub items: Vec<Bytes>,
     pub resource_version: i64,
     pub continue_token: Option<String>,
     pub remaining_item_count: Option<i64>,
@@ -106,7 +109,8 @@ pub struct WatchOptions {
 pub struct WatchEvent {
     /// ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
     pub kind: &'static str,
-    pub object: Value,
+    /// The object as JSON bytes.
+    pub object: Bytes,
 }
 
 /// Interval between bookmarks on watches that asked for them (kube-apiserver: about a minute).
@@ -117,6 +121,7 @@ pub const MAX_OBJECT_BYTES: usize = krust_store::MAX_REQUEST_BYTES;
 #[derive(Clone)]
 pub struct Registry {
     store: Arc<dyn Store>,
+    caches: Arc<parking_lot::Mutex<std::collections::HashMap<(&'static str, &'static str), Arc<Cacher>>>>,
 }
 
 /// The namespace lookup every namespaced write does.
@@ -151,9 +156,7 @@ fn decode(kv: &KeyValue) -> ApiResult<Value> {
 }
 
 fn encode(obj: &Value) -> ApiResult<Bytes> {
-    let mut obj = obj.clone();
-    meta::remove(&mut obj, "resourceVersion");
-    let bytes = serde_json::to_vec(&obj).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bytes = object::encode(obj).map_err(ApiError::Internal)?;
     if bytes.len() > MAX_OBJECT_BYTES {
         return Err(ApiError::RequestEntityTooLarge(format!(
             "object is {} bytes; the limit is {MAX_OBJECT_BYTES} bytes",
@@ -217,7 +220,13 @@ fn has_status_subresource(res: &ResourceInfo) -> bool {
 
 impl Registry {
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Registry { store }
+        Registry { store, caches: Default::default() }
+    }
+
+    /// The watch cache of a resource, started on first use.
+    pub fn cacher(&self, res: &'static ResourceInfo) -> Arc<Cacher> {
+        let mut caches = self.caches.lock();
+        caches.entry((res.group, res.plural)).or_insert_with(|| Cacher::start(res, self.store.clone())).clone()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -255,7 +264,9 @@ impl Registry {
             }
         }
         let _ = name;
-        Ok((normalized.object, warnings, errors))
+        let mut object = normalized.object;
+        canonicalize(res, &mut object);
+        Ok((object, warnings, errors))
     }
 
     async fn check_namespace(&self, res: &ResourceInfo, ns: Option<&str>) -> ApiResult<()> {
@@ -589,38 +600,46 @@ impl Registry {
         }
     }
 
-    /// Lists objects. Continue tokens carry the revision of the first page, so every page of
-    /// one list is read at the same revision, as kube-apiserver does.
-    pub async fn list(
-        &self,
-        res: &'static ResourceInfo,
-        ns: Option<&str>,
-        opts: &ListOptions,
-    ) -> ApiResult<ListResult> {
+    /// Lists objects. A list that accepts any recent state (resourceVersion "0", or "N" with
+    /// the default NotOlderThan match) is served from the watch cache; a consistent list
+    /// (resourceVersion unset), an exact one, and continued pages read the store. Continue
+    /// tokens carry the revision of the first page, so all pages of one list are read at the
+    /// same revision, as kube-apiserver does.
+    pub async fn list(&self, res: &'static ResourceInfo, ns: Option<&str>, opts: &ListOptions) -> ApiResult<ListResult> {
         opts.field_selector.validate_for(res).map_err(ApiError::BadRequest)?;
         let prefix = list_prefix(res, ns);
+        let filtered = !opts.label_selector.is_empty() || !opts.field_selector.is_empty();
+        let rv = opts.resource_version.as_deref().unwrap_or("");
+        let exact = opts.resource_version_match.as_deref() == Some("Exact");
+        let continued = opts.continue_token.as_deref().is_some_and(|t| !t.is_empty());
+        if !continued && !exact && !rv.is_empty() {
+            let min_rev = if rv == "0" { 0 } else { parse_rv(rv)? };
+            if let Ok((objects, rev)) = self.cacher(res).list(prefix.as_bytes(), min_rev).await {
+                let items = objects
+                    .iter()
+                    .filter(|o| !filtered || (opts.label_selector.matches(meta::labels(&o.sparse)) && opts.field_selector.matches(res, &o.sparse)))
+                    .map(|o| o.json.clone())
+                    .collect();
+                return Ok(ListResult { items, resource_version: rev, continue_token: None, remaining_item_count: None });
+            }
+        }
         let mut range = KeyRange::prefix(&prefix);
         let mut revision = 0i64;
         if let Some(token) = opts.continue_token.as_deref().filter(|t| !t.is_empty()) {
             let (rv, start) = decode_continue(token, &prefix)?;
             revision = rv;
             range = KeyRange { start: Bytes::from(start), end: range.end };
-        } else if let Some(rv) =
-            opts.resource_version.as_deref().filter(|r| !r.is_empty() && *r != "0")
-        {
+        } else if !rv.is_empty() && rv != "0" {
             let rv = parse_rv(rv)?;
-            if opts.resource_version_match.as_deref() == Some("Exact") {
+            if exact {
                 revision = rv;
             } else {
                 let current = self.store.current_revision().await?;
                 if rv > current {
-                    return Err(ApiError::ServiceUnavailable(format!(
-                        "Too large resource version: {rv}, current: {current}"
-                    )));
+                    return Err(ApiError::ServiceUnavailable(format!("Too large resource version: {rv}, current: {current}")));
                 }
             }
         }
-        let filtered = !opts.label_selector.is_empty() || !opts.field_selector.is_empty();
         let limit = opts.limit;
         let chunk = if limit == 0 { 0 } else { limit.max(500) };
         let mut items = Vec::new();
@@ -632,7 +651,7 @@ impl Registry {
                 .range(RangeRequest::new(range.clone()).at_revision(revision).limit(chunk))
                 .await
                 .map_err(|e| match e {
-                    StoreError::Compacted { .. } if opts.continue_token.is_some() => ApiError::Gone(
+                    StoreError::Compacted { .. } if continued => ApiError::Gone(
                         "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.".into(),
                     ),
                     other => other.into(),
@@ -641,17 +660,17 @@ impl Registry {
             let n = resp.kvs.len();
             let mut last_key: Option<Bytes> = None;
             for (i, kv) in resp.kvs.iter().enumerate() {
-                let obj = decode_at(&kv.value, kv.mod_revision)?;
                 last_key = Some(kv.key.clone());
-                if !filtered
-                    || (opts.label_selector.matches(meta::labels(&obj))
-                        && opts.field_selector.matches(res, &obj))
-                {
-                    items.push(obj);
+                let served = object::stamp(&kv.value, kv.mod_revision);
+                let keep = !filtered || {
+                    let obj = object::parse(&served).map_err(ApiError::Internal)?;
+                    opts.label_selector.matches(meta::labels(&obj)) && opts.field_selector.matches(res, &obj)
+                };
+                if keep {
+                    items.push(served);
                 }
                 if limit > 0 && items.len() >= limit {
-                    let more_in_chunk = i + 1 < n;
-                    if more_in_chunk || resp.more {
+                    if i + 1 < n || resp.more {
                         continue_token = Some(encode_continue(revision, &kv.key, &prefix));
                         if !filtered {
                             remaining = Some(resp.count as i64 - (i as i64 + 1));
@@ -668,15 +687,10 @@ impl Registry {
                 None => break,
             }
         }
-        Ok(ListResult {
-            items,
-            resource_version: revision,
-            continue_token,
-            remaining_item_count: remaining,
-        })
+        Ok(ListResult { items, resource_version: revision, continue_token, remaining_item_count: remaining })
     }
 
-    /// Watches a resource (all namespaces when `ns` is None).
+    /// Watches a resource (all namespaces when `ns` is None), served from the watch cache.
     pub async fn watch(
         &self,
         res: &'static ResourceInfo,
@@ -690,83 +704,110 @@ impl Registry {
             Some(v) => v,
             None => rv.is_empty() || rv == "0",
         };
-        let mut initial_events = Vec::new();
-        let start_after;
-        if initial {
-            let resp = self.store.range(RangeRequest::prefix(&prefix)).await?;
-            for kv in &resp.kvs {
-                let obj = decode(kv)?;
-                if opts.label_selector.matches(meta::labels(&obj))
-                    && opts.field_selector.matches(res, &obj)
-                {
-                    initial_events.push(WatchEvent { kind: "ADDED", object: obj });
-                }
+        let start = if initial { WatchStart::WithInitialState } else { WatchStart::After(parse_rv(&rv)?) };
+        let (tx, rx) = tokio::sync::mpsc::channel::<WatchEvent>(64);
+        let cw = match self.cacher(res).watch(prefix.as_bytes(), start).await {
+            Ok(cw) => cw,
+            Err(CacheError::TooOld { requested, oldest }) => {
+                let e = ApiError::Gone(format!("too old resource version: {requested} ({oldest})"));
+                let _ = tx.send(error_event(&e)).await;
+                return Ok(tokio_stream::wrappers::ReceiverStream::new(rx));
             }
-            start_after = resp.revision;
-            if opts.send_initial_events == Some(true) {
-                initial_events.push(bookmark(res, start_after, true));
+            Err(CacheError::Unavailable) => {
+                return Err(ApiError::ServiceUnavailable(format!("the watch cache for {} is not ready yet; retry", res.qualified_plural())))
             }
-        } else {
-            start_after = parse_rv(&rv)?;
-        }
-        let store_watch = self
-            .store
-            .watch(WatchRequest {
-                range: KeyRange::prefix(&prefix),
-                start_revision: start_after + 1,
-                prev_kv: true,
-            })
-            .await?;
-        let state = WatchState {
-            res,
-            label: opts.label_selector,
-            field: opts.field_selector,
-            last_rev: start_after,
         };
+        let filter = Filter { res, label: opts.label_selector, field: opts.field_selector };
         let deadline = opts.timeout.map(|t| tokio::time::Instant::now() + t);
-        let bookmarks = opts.allow_bookmarks;
-        let stream = async_stream(initial_events, store_watch, state, deadline, bookmarks);
-        Ok(stream)
+        let initial_end = opts.send_initial_events == Some(true);
+        tokio::spawn(pump_watch(cw, filter, tx, deadline, opts.allow_bookmarks, initial_end));
+        Ok(tokio_stream::wrappers::ReceiverStream::new(rx))
     }
 }
 
-struct WatchState {
+struct Filter {
     res: &'static ResourceInfo,
     label: LabelSelector,
     field: FieldSelector,
-    last_rev: i64,
 }
 
-impl WatchState {
-    fn matches(&self, obj: &Value) -> bool {
-        self.label.matches(meta::labels(obj)) && self.field.matches(self.res, obj)
+impl Filter {
+    fn is_everything(&self) -> bool {
+        self.label.is_empty() && self.field.is_empty()
     }
 
-    /// Turns a store event into at most one API event, applying the selector transitions
+    fn matches(&self, o: &CachedObject) -> bool {
+        self.is_everything() || (self.label.matches(meta::labels(&o.sparse)) && self.field.matches(self.res, &o.sparse))
+    }
+
+    /// Turns a cache event into at most one API event, applying the selector transitions
     /// kube-apiserver applies (an object leaving the selection is DELETED, entering is ADDED).
-    fn translate(&mut self, e: krust_store::Event) -> Option<WatchEvent> {
-        self.last_rev = self.last_rev.max(e.kv.mod_revision);
-        let rev = e.kv.mod_revision;
-        let old = e.prev_kv.as_ref().and_then(|kv| decode(kv).ok());
+    fn translate(&self, e: &CachedEvent) -> Option<WatchEvent> {
+        let new_ok = self.matches(&e.object);
         match e.kind {
+            EventKind::Delete => new_ok.then(|| WatchEvent { kind: "DELETED", object: e.object.json.clone() }),
             EventKind::Put => {
-                let new = decode(&e.kv).ok()?;
-                let new_ok = self.matches(&new);
-                let old_ok = old.as_ref().is_some_and(|o| self.matches(o));
+                let old_ok = e.prev.as_ref().is_some_and(|p| self.matches(p));
                 match (old_ok, new_ok) {
-                    (false, true) => Some(WatchEvent { kind: "ADDED", object: new }),
-                    (true, true) => Some(WatchEvent { kind: "MODIFIED", object: new }),
-                    (true, false) => Some(WatchEvent { kind: "DELETED", object: new }),
+                    (false, true) => Some(WatchEvent { kind: "ADDED", object: e.object.json.clone() }),
+                    (true, true) => Some(WatchEvent { kind: "MODIFIED", object: e.object.json.clone() }),
+                    (true, false) => Some(WatchEvent { kind: "DELETED", object: e.object.json.clone() }),
                     (false, false) => None,
                 }
             }
-            EventKind::Delete => {
-                let mut old = old?;
-                if !self.matches(&old) {
-                    return None;
+        }
+    }
+}
+
+/// Feeds one API watch: initial state or replay, the initial-events-end bookmark if asked,
+/// then live events, periodic bookmarks, until the client goes, the timeout passes or the
+/// cache drops the watcher.
+async fn pump_watch(
+    cw: CacheWatch,
+    filter: Filter,
+    tx: tokio::sync::mpsc::Sender<WatchEvent>,
+    deadline: Option<tokio::time::Instant>,
+    bookmarks: bool,
+    initial_end: bool,
+) {
+    let CacheWatch { initial, replay, rev, mut live } = cw;
+    let mut last_rev = rev;
+    for o in initial.iter().filter(|o| filter.matches(o)) {
+        if tx.send(WatchEvent { kind: "ADDED", object: o.json.clone() }).await.is_err() {
+            return;
+        }
+    }
+    for e in &replay {
+        if let Some(ev) = filter.translate(e) {
+            if tx.send(ev).await.is_err() {
+                return;
+            }
+        }
+    }
+    if initial_end && tx.send(bookmark(filter.res, rev, true)).await.is_err() {
+        return;
+    }
+    let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
+    ticker.tick().await;
+    let far = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
+    let deadline = deadline.unwrap_or(far);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => return,
+            _ = ticker.tick(), if bookmarks => {
+                if tx.send(bookmark(filter.res, last_rev, false)).await.is_err() {
+                    return;
                 }
-                meta::set(&mut old, "resourceVersion", json!(rev.to_string()));
-                Some(WatchEvent { kind: "DELETED", object: old })
+            }
+            _ = tx.closed() => return,
+            ev = live.recv() => {
+                let Some(e) = ev else { return };
+                last_rev = last_rev.max(e.rev);
+                if let Some(out) = filter.translate(&e) {
+                    if tx.send(out).await.is_err() {
+                        return;
+                    }
+                }
             }
         }
     }
@@ -777,66 +818,31 @@ fn bookmark(res: &ResourceInfo, rev: i64, initial_end: bool) -> WatchEvent {
     if initial_end {
         metadata["annotations"] = json!({ "k8s.io/initial-events-end": "true" });
     }
-    WatchEvent {
-        kind: "BOOKMARK",
-        object: json!({ "kind": res.kind, "apiVersion": res.api_version(), "metadata": metadata }),
-    }
+    let obj = json!({ "kind": res.kind, "apiVersion": res.api_version(), "metadata": metadata });
+    WatchEvent { kind: "BOOKMARK", object: Bytes::from(serde_json::to_vec(&obj).unwrap_or_default()) }
 }
 
 /// An ERROR watch event carrying a Status.
 pub fn error_event(e: &ApiError) -> WatchEvent {
-    WatchEvent { kind: "ERROR", object: e.status_json() }
+    WatchEvent { kind: "ERROR", object: Bytes::from(serde_json::to_vec(&e.status_json()).unwrap_or_default()) }
 }
 
-fn async_stream(
-    initial: Vec<WatchEvent>,
-    mut store_watch: krust_store::WatchStream,
-    mut state: WatchState,
-    deadline: Option<tokio::time::Instant>,
-    bookmarks: bool,
-) -> impl Stream<Item = WatchEvent> + Send + 'static {
-    let (tx, rx) = tokio::sync::mpsc::channel::<WatchEvent>(64);
-    tokio::spawn(async move {
-        for ev in initial {
-            if tx.send(ev).await.is_err() {
-                return;
-            }
+/// Write-only conveniences folded into their canonical fields, as kube-apiserver's conversion
+/// does: a Secret's `stringData` is merged into `data` (base64) and dropped.
+fn canonicalize(res: &ResourceInfo, obj: &mut Value) {
+    use base64::Engine as _;
+    if res.kind != "Secret" {
+        return;
+    }
+    let Some(root) = obj.as_object_mut() else { return };
+    let Some(Value::Object(string_data)) = root.remove("stringData") else { return };
+    let data = root.entry("data").or_insert_with(|| json!({}));
+    if let Some(data) = data.as_object_mut() {
+        for (k, v) in string_data {
+            let text = v.as_str().unwrap_or_default();
+            data.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(text.as_bytes())));
         }
-        let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
-        ticker.tick().await;
-        let far = tokio::time::Instant::now() + Duration::from_secs(365 * 24 * 3600);
-        let deadline = deadline.unwrap_or(far);
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep_until(deadline) => return,
-                _ = ticker.tick(), if bookmarks => {
-                    if tx.send(bookmark(state.res, state.last_rev, false)).await.is_err() {
-                        return;
-                    }
-                }
-                _ = tx.closed() => return,
-                item = store_watch.next() => {
-                    match item {
-                        None => return,
-                        Some(Err(e)) => {
-                            let _ = tx.send(error_event(&ApiError::from(e))).await;
-                            return;
-                        }
-                        Some(Ok(batch)) => {
-                            for e in batch {
-                                if let Some(ev) = state.translate(e) {
-                                    if tx.send(ev).await.is_err() {
-                                        return;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    });
-    tokio_stream::wrappers::ReceiverStream::new(rx)
+    }
 }
 
 fn is_graceful_pending(res: &ResourceInfo, obj: &Value) -> bool {
