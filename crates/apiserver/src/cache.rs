@@ -120,7 +120,22 @@ fn sparse_of(res: &ResourceInfo, full: &Value) -> Value {
         }
     }
     // Fields some kinds' selectors read that are not named like their path.
-    for extra in ["/spec/hostNetwork", "/status/podIP", "/source/component", "/reportingController", "/regarding", "/involvedObject", "/type", "/reason", "/reportingComponent", "/spec/unschedulable", "/status/phase", "/status/replicas", "/status/succeeded", "/spec/nodeName"] {
+    for extra in [
+        "/spec/hostNetwork",
+        "/status/podIP",
+        "/source/component",
+        "/reportingController",
+        "/regarding",
+        "/involvedObject",
+        "/type",
+        "/reason",
+        "/reportingComponent",
+        "/spec/unschedulable",
+        "/status/phase",
+        "/status/replicas",
+        "/status/succeeded",
+        "/spec/nodeName",
+    ] {
         if let Some(v) = full.pointer(extra) {
             let dotted = extra.trim_start_matches('/').replace('/', ".");
             set_path(&mut out, &dotted, v.clone());
@@ -184,16 +199,31 @@ impl Cacher {
         let rev = resp.revision;
         {
             let mut st = self.state.lock();
-            st.objects = resp.kvs.iter().map(|kv| (kv.key.clone(), cached(self.res, kv.key.clone(), &kv.value, kv.mod_revision))).collect();
+            st.objects = resp
+                .kvs
+                .iter()
+                .map(|kv| {
+                    (kv.key.clone(), cached(self.res, kv.key.clone(), &kv.value, kv.mod_revision))
+                })
+                .collect();
             st.rev = rev;
             st.window_start = rev;
             st.events.clear();
             st.loaded = true;
         }
         self.rev_tx.send_replace(rev);
-        tracing::debug!(resource = self.res.plural, rev, objects = resp.kvs.len(), "watch cache loaded");
+        tracing::debug!(
+            resource = self.res.plural,
+            rev,
+            objects = resp.kvs.len(),
+            "watch cache loaded"
+        );
         let mut w = store
-            .watch(WatchRequest { range: KeyRange::prefix(&prefix), start_revision: rev + 1, prev_kv: true })
+            .watch(WatchRequest {
+                range: KeyRange::prefix(&prefix),
+                start_revision: rev + 1,
+                prev_kv: true,
+            })
             .await
             .map_err(|e| e.to_string())?;
         while let Some(batch) = w.next().await {
@@ -209,7 +239,10 @@ impl Cacher {
         for e in batch {
             let rev = e.kv.mod_revision;
             last = last.max(rev);
-            let prev = e.prev_kv.as_ref().map(|p| cached(self.res, p.key.clone(), &p.value, p.mod_revision));
+            let prev = e
+                .prev_kv
+                .as_ref()
+                .map(|p| cached(self.res, p.key.clone(), &p.value, p.mod_revision));
             let (object, kind) = match e.kind {
                 EventKind::Put => {
                     let o = cached(self.res, e.kv.key.clone(), &e.kv.value, rev);
@@ -217,7 +250,9 @@ impl Cacher {
                     (o, EventKind::Put)
                 }
                 EventKind::Delete => {
-                    let Some(old) = st.objects.remove(&e.kv.key).or_else(|| prev.clone()) else { continue };
+                    let Some(old) = st.objects.remove(&e.kv.key).or_else(|| prev.clone()) else {
+                        continue;
+                    };
                     // The last state, stamped with the delete's revision.
                     let json = match &e.prev_kv {
                         Some(p) => object::stamp(&p.value, rev),
@@ -227,7 +262,15 @@ impl Cacher {
                             Bytes::from(serde_json::to_vec(&v).unwrap_or_default())
                         }
                     };
-                    (Arc::new(CachedObject { key: old.key.clone(), rev, json, sparse: old.sparse.clone() }), EventKind::Delete)
+                    (
+                        Arc::new(CachedObject {
+                            key: old.key.clone(),
+                            rev,
+                            json,
+                            sparse: old.sparse.clone(),
+                        }),
+                        EventKind::Delete,
+                    )
                 }
             };
             let ev = Arc::new(CachedEvent { rev, kind, object, prev });
@@ -244,7 +287,9 @@ impl Cacher {
                 match w.tx.try_send(ev.clone()) {
                     Ok(()) => true,
                     Err(mpsc::error::TrySendError::Full(_)) => {
-                        tracing::debug!("closing a watcher that fell {WATCHER_BUFFER} events behind");
+                        tracing::debug!(
+                            "closing a watcher that fell {WATCHER_BUFFER} events behind"
+                        );
                         false
                     }
                     Err(mpsc::error::TrySendError::Closed(_)) => false,
@@ -260,7 +305,9 @@ impl Cacher {
     async fn wait_fresh(&self, min_rev: i64) -> Result<(), CacheError> {
         let mut rx = self.rev_tx.subscribe();
         let loaded = || self.state.lock().loaded;
-        let ok = tokio::time::timeout(WAIT_FOR_FRESHNESS, rx.wait_for(|r| *r >= min_rev && loaded())).await;
+        let ok =
+            tokio::time::timeout(WAIT_FOR_FRESHNESS, rx.wait_for(|r| *r >= min_rev && loaded()))
+                .await;
         match ok {
             Ok(Ok(_)) => Ok(()),
             _ => Err(CacheError::Unavailable),
@@ -268,7 +315,11 @@ impl Cacher {
     }
 
     /// All objects under `prefix` at the cache's revision (at least `min_rev`).
-    pub async fn list(&self, prefix: &[u8], min_rev: i64) -> Result<(Vec<Arc<CachedObject>>, i64), CacheError> {
+    pub async fn list(
+        &self,
+        prefix: &[u8],
+        min_rev: i64,
+    ) -> Result<(Vec<Arc<CachedObject>>, i64), CacheError> {
         self.wait_fresh(min_rev).await?;
         let st = self.state.lock();
         let items = st
@@ -302,7 +353,10 @@ impl Cacher {
             WatchStart::WithInitialState => {
                 initial = st
                     .objects
-                    .range::<[u8], _>((std::ops::Bound::Included(&prefix[..]), std::ops::Bound::Unbounded))
+                    .range::<[u8], _>((
+                        std::ops::Bound::Included(&prefix[..]),
+                        std::ops::Bound::Unbounded,
+                    ))
                     .take_while(|(k, _)| k.starts_with(&prefix))
                     .map(|(_, v)| v.clone())
                     .collect();
@@ -311,7 +365,12 @@ impl Cacher {
                 if n < st.window_start {
                     return Err(CacheError::TooOld { requested: n, oldest: st.window_start });
                 }
-                replay = st.events.iter().filter(|e| e.rev > n && e.object.key.starts_with(&prefix)).cloned().collect();
+                replay = st
+                    .events
+                    .iter()
+                    .filter(|e| e.rev > n && e.object.key.starts_with(&prefix))
+                    .cloned()
+                    .collect();
             }
         }
         let rev = st.rev;

@@ -488,13 +488,24 @@ async fn resource_request(
                     include_object(&q)?,
                     Some(list_meta),
                 ),
-                Repr::PartialObjectMetadata => {
-                    crate::table::to_partial_object_metadata_list(&parse_all(&list.items)?, list_meta)
-                }
+                Repr::PartialObjectMetadata => crate::table::to_partial_object_metadata_list(
+                    &parse_all(&list.items)?,
+                    list_meta,
+                ),
                 Repr::Object => {
                     // The fast path: items are already the bytes we serve.
-                    let bytes = crate::object::list_bytes(&list_kind(res), &res.api_version(), &list_meta, &list.items);
-                    return Ok((StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], bytes).into_response());
+                    let bytes = crate::object::list_bytes(
+                        &list_kind(res),
+                        &res.api_version(),
+                        &list_meta,
+                        &list.items,
+                    );
+                    return Ok((
+                        StatusCode::OK,
+                        [(header::CONTENT_TYPE, "application/json")],
+                        bytes,
+                    )
+                        .into_response());
                 }
             };
             Ok(json_response(StatusCode::OK, &body, &[]))
@@ -538,7 +549,7 @@ async fn resource_request(
             let obj = reg.get(res, ns, name).await?;
             Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q)?, &[]))
         }
-        (Some(name), sub @ (None | Some("status")), &Method::PUT) => {
+        (Some(name), sub @ (None | Some("status") | Some("finalize")), &Method::PUT) => {
             let wo = write_options(&q)?;
             let (headers, body) = read_body(req).await?;
             let obj = decode_body(&headers, &body)?;
@@ -640,7 +651,9 @@ fn watch_response(
                 .map(|o| crate::table::to_partial_object_metadata(&o)),
         };
         let line = match converted {
-            Some(v) => crate::object::watch_line(ev.kind, &serde_json::to_vec(&v).unwrap_or_default()),
+            Some(v) => {
+                crate::object::watch_line(ev.kind, &serde_json::to_vec(&v).unwrap_or_default())
+            }
             None => crate::object::watch_line(ev.kind, &ev.object),
         };
         Ok::<_, std::convert::Infallible>(line)

@@ -9,6 +9,7 @@ pub mod errors;
 pub mod http;
 pub mod kinds;
 pub mod meta;
+pub mod namespace_lifecycle;
 pub mod object;
 pub mod openapi;
 pub mod pki;

@@ -17,7 +17,8 @@ pub fn encode(obj: &Value) -> Result<Bytes, String> {
     let map = obj.as_object().ok_or("an object must be a JSON object")?;
     let mut out = Vec::with_capacity(512);
     out.extend_from_slice(br#"{"metadata":"#);
-    let mut meta = map.get("metadata").cloned().unwrap_or_else(|| Value::Object(Default::default()));
+    let mut meta =
+        map.get("metadata").cloned().unwrap_or_else(|| Value::Object(Default::default()));
     if let Some(m) = meta.as_object_mut() {
         m.remove("resourceVersion");
     } else {
@@ -115,7 +116,10 @@ mod tests {
         assert_eq!(served, expected);
         // Empty metadata.
         let bare = encode(&json!({"kind": "X"})).expect("encode");
-        assert_eq!(parse(&stamp(&bare, 1)).expect("parse"), json!({"kind": "X", "metadata": {"resourceVersion": "1"}}));
+        assert_eq!(
+            parse(&stamp(&bare, 1)).expect("parse"),
+            json!({"kind": "X", "metadata": {"resourceVersion": "1"}})
+        );
         // Foreign layout.
         let foreign = br#"{"kind":"X","metadata":{"name":"n"}}"#;
         assert_eq!(parse(&stamp(foreign, 5)).expect("parse")["metadata"]["resourceVersion"], "5");
@@ -124,7 +128,8 @@ mod tests {
     #[test]
     fn lists_and_watch_lines_are_valid_json() {
         let items = vec![Bytes::from_static(br#"{"a":1}"#), Bytes::from_static(br#"{"b":2}"#)];
-        let list = parse(&list_bytes("PodList", "v1", &json!({"resourceVersion": "3"}), &items)).expect("list");
+        let list = parse(&list_bytes("PodList", "v1", &json!({"resourceVersion": "3"}), &items))
+            .expect("list");
         assert_eq!(list["items"][1]["b"], 2);
         let line = watch_line("ADDED", br#"{"a":1}"#);
         assert!(line.ends_with(b"\n"));

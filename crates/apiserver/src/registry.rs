@@ -16,11 +16,11 @@ use futures::Stream;
 use krust_store::{EventKind, KeyRange, KeyValue, RangeRequest, Store, StoreError};
 use serde_json::{json, Value};
 
-use crate::errors::{ApiError, ApiResult, FieldError};
 use crate::cache::{CacheError, CacheWatch, CachedEvent, CachedObject, Cacher, WatchStart};
+use crate::errors::{ApiError, ApiResult, FieldError};
 use crate::kinds;
-use crate::object;
 use crate::meta;
+use crate::object;
 use crate::resources::{lookup, ResourceInfo};
 use crate::selectors::{FieldSelector, LabelSelector};
 
@@ -121,7 +121,9 @@ pub const MAX_OBJECT_BYTES: usize = krust_store::MAX_REQUEST_BYTES;
 #[derive(Clone)]
 pub struct Registry {
     store: Arc<dyn Store>,
-    caches: Arc<parking_lot::Mutex<std::collections::HashMap<(&'static str, &'static str), Arc<Cacher>>>>,
+    caches: Arc<
+        parking_lot::Mutex<std::collections::HashMap<(&'static str, &'static str), Arc<Cacher>>>,
+    >,
 }
 
 /// The namespace lookup every namespaced write does.
@@ -226,7 +228,10 @@ impl Registry {
     /// The watch cache of a resource, started on first use.
     pub fn cacher(&self, res: &'static ResourceInfo) -> Arc<Cacher> {
         let mut caches = self.caches.lock();
-        caches.entry((res.group, res.plural)).or_insert_with(|| Cacher::start(res, self.store.clone())).clone()
+        caches
+            .entry((res.group, res.plural))
+            .or_insert_with(|| Cacher::start(res, self.store.clone()))
+            .clone()
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -399,6 +404,12 @@ impl Registry {
         let body = obj;
         self.guaranteed_update(res, ns, name, precondition, opts, |old| {
             let merged = match subresource {
+                Some("finalize") => {
+                    let mut next = old.clone();
+                    next["spec"]["finalizers"] =
+                        body.pointer("/spec/finalizers").cloned().unwrap_or(json!([]));
+                    next
+                }
                 Some("status") => {
                     let mut next = old.clone();
                     if let Some(m) = next.as_object_mut() {
@@ -411,6 +422,18 @@ impl Registry {
                 }
                 _ => {
                     let mut next = body.clone();
+                    if res.kind == "Namespace" {
+                        match old.pointer("/spec/finalizers") {
+                            Some(f) => next["spec"]["finalizers"] = f.clone(),
+                            None => {
+                                if let Some(spec) =
+                                    next.get_mut("spec").and_then(Value::as_object_mut)
+                                {
+                                    spec.remove("finalizers");
+                                }
+                            }
+                        }
+                    }
                     if has_status_subresource(res) {
                         if let Some(m) = next.as_object_mut() {
                             match old.get("status") {
@@ -532,6 +555,26 @@ impl Registry {
                     )));
                 }
             }
+            if res.kind == "Namespace" && !namespace_finalizers(&obj).is_empty() {
+                // Namespaces wait for their spec.finalizers (the namespace controller empties
+                // the namespace, then finalizes it): mark them Terminating.
+                if meta::deletion_timestamp(&obj).is_some() {
+                    return Ok(Deleted { object: obj, finished: false });
+                }
+                meta::set(&mut obj, "deletionTimestamp", json!(meta::now_rfc3339()));
+                meta::set(&mut obj, "deletionGracePeriodSeconds", json!(0));
+                obj["status"] = json!({ "phase": "Terminating" });
+                if opts.dry_run {
+                    return Ok(Deleted { object: obj, finished: false });
+                }
+                match self.store.update_if(key.as_bytes(), kv.mod_revision, encode(&obj)?).await? {
+                    Ok(rev) => {
+                        meta::set(&mut obj, "resourceVersion", json!(rev.to_string()));
+                        return Ok(Deleted { object: obj, finished: false });
+                    }
+                    Err(_) => continue,
+                }
+            }
             let mut finalizers = meta::finalizers(&obj);
             match opts.propagation_policy.as_deref() {
                 Some("Foreground") if !finalizers.iter().any(|f| f == "foregroundDeletion") => {
@@ -605,7 +648,12 @@ impl Registry {
     /// (resourceVersion unset), an exact one, and continued pages read the store. Continue
     /// tokens carry the revision of the first page, so all pages of one list are read at the
     /// same revision, as kube-apiserver does.
-    pub async fn list(&self, res: &'static ResourceInfo, ns: Option<&str>, opts: &ListOptions) -> ApiResult<ListResult> {
+    pub async fn list(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        opts: &ListOptions,
+    ) -> ApiResult<ListResult> {
         opts.field_selector.validate_for(res).map_err(ApiError::BadRequest)?;
         let prefix = list_prefix(res, ns);
         let filtered = !opts.label_selector.is_empty() || !opts.field_selector.is_empty();
@@ -617,10 +665,19 @@ impl Registry {
             if let Ok((objects, rev)) = self.cacher(res).list(prefix.as_bytes(), min_rev).await {
                 let items = objects
                     .iter()
-                    .filter(|o| !filtered || (opts.label_selector.matches(meta::labels(&o.sparse)) && opts.field_selector.matches(res, &o.sparse)))
+                    .filter(|o| {
+                        !filtered
+                            || (opts.label_selector.matches(meta::labels(&o.sparse))
+                                && opts.field_selector.matches(res, &o.sparse))
+                    })
                     .map(|o| o.json.clone())
                     .collect();
-                return Ok(ListResult { items, resource_version: rev, continue_token: None, remaining_item_count: None });
+                return Ok(ListResult {
+                    items,
+                    resource_version: rev,
+                    continue_token: None,
+                    remaining_item_count: None,
+                });
             }
         }
         let mut range = KeyRange::prefix(&prefix);
@@ -636,7 +693,9 @@ impl Registry {
             } else {
                 let current = self.store.current_revision().await?;
                 if rv > current {
-                    return Err(ApiError::ServiceUnavailable(format!("Too large resource version: {rv}, current: {current}")));
+                    return Err(ApiError::ServiceUnavailable(format!(
+                        "Too large resource version: {rv}, current: {current}"
+                    )));
                 }
             }
         }
@@ -664,7 +723,8 @@ impl Registry {
                 let served = object::stamp(&kv.value, kv.mod_revision);
                 let keep = !filtered || {
                     let obj = object::parse(&served).map_err(ApiError::Internal)?;
-                    opts.label_selector.matches(meta::labels(&obj)) && opts.field_selector.matches(res, &obj)
+                    opts.label_selector.matches(meta::labels(&obj))
+                        && opts.field_selector.matches(res, &obj)
                 };
                 if keep {
                     items.push(served);
@@ -687,7 +747,12 @@ impl Registry {
                 None => break,
             }
         }
-        Ok(ListResult { items, resource_version: revision, continue_token, remaining_item_count: remaining })
+        Ok(ListResult {
+            items,
+            resource_version: revision,
+            continue_token,
+            remaining_item_count: remaining,
+        })
     }
 
     /// Watches a resource (all namespaces when `ns` is None), served from the watch cache.
@@ -704,7 +769,8 @@ impl Registry {
             Some(v) => v,
             None => rv.is_empty() || rv == "0",
         };
-        let start = if initial { WatchStart::WithInitialState } else { WatchStart::After(parse_rv(&rv)?) };
+        let start =
+            if initial { WatchStart::WithInitialState } else { WatchStart::After(parse_rv(&rv)?) };
         let (tx, rx) = tokio::sync::mpsc::channel::<WatchEvent>(64);
         let cw = match self.cacher(res).watch(prefix.as_bytes(), start).await {
             Ok(cw) => cw,
@@ -714,7 +780,10 @@ impl Registry {
                 return Ok(tokio_stream::wrappers::ReceiverStream::new(rx));
             }
             Err(CacheError::Unavailable) => {
-                return Err(ApiError::ServiceUnavailable(format!("the watch cache for {} is not ready yet; retry", res.qualified_plural())))
+                return Err(ApiError::ServiceUnavailable(format!(
+                    "the watch cache for {} is not ready yet; retry",
+                    res.qualified_plural()
+                )))
             }
         };
         let filter = Filter { res, label: opts.label_selector, field: opts.field_selector };
@@ -737,7 +806,9 @@ impl Filter {
     }
 
     fn matches(&self, o: &CachedObject) -> bool {
-        self.is_everything() || (self.label.matches(meta::labels(&o.sparse)) && self.field.matches(self.res, &o.sparse))
+        self.is_everything()
+            || (self.label.matches(meta::labels(&o.sparse))
+                && self.field.matches(self.res, &o.sparse))
     }
 
     /// Turns a cache event into at most one API event, applying the selector transitions
@@ -745,13 +816,21 @@ impl Filter {
     fn translate(&self, e: &CachedEvent) -> Option<WatchEvent> {
         let new_ok = self.matches(&e.object);
         match e.kind {
-            EventKind::Delete => new_ok.then(|| WatchEvent { kind: "DELETED", object: e.object.json.clone() }),
+            EventKind::Delete => {
+                new_ok.then(|| WatchEvent { kind: "DELETED", object: e.object.json.clone() })
+            }
             EventKind::Put => {
                 let old_ok = e.prev.as_ref().is_some_and(|p| self.matches(p));
                 match (old_ok, new_ok) {
-                    (false, true) => Some(WatchEvent { kind: "ADDED", object: e.object.json.clone() }),
-                    (true, true) => Some(WatchEvent { kind: "MODIFIED", object: e.object.json.clone() }),
-                    (true, false) => Some(WatchEvent { kind: "DELETED", object: e.object.json.clone() }),
+                    (false, true) => {
+                        Some(WatchEvent { kind: "ADDED", object: e.object.json.clone() })
+                    }
+                    (true, true) => {
+                        Some(WatchEvent { kind: "MODIFIED", object: e.object.json.clone() })
+                    }
+                    (true, false) => {
+                        Some(WatchEvent { kind: "DELETED", object: e.object.json.clone() })
+                    }
                     (false, false) => None,
                 }
             }
@@ -819,12 +898,18 @@ fn bookmark(res: &ResourceInfo, rev: i64, initial_end: bool) -> WatchEvent {
         metadata["annotations"] = json!({ "k8s.io/initial-events-end": "true" });
     }
     let obj = json!({ "kind": res.kind, "apiVersion": res.api_version(), "metadata": metadata });
-    WatchEvent { kind: "BOOKMARK", object: Bytes::from(serde_json::to_vec(&obj).unwrap_or_default()) }
+    WatchEvent {
+        kind: "BOOKMARK",
+        object: Bytes::from(serde_json::to_vec(&obj).unwrap_or_default()),
+    }
 }
 
 /// An ERROR watch event carrying a Status.
 pub fn error_event(e: &ApiError) -> WatchEvent {
-    WatchEvent { kind: "ERROR", object: Bytes::from(serde_json::to_vec(&e.status_json()).unwrap_or_default()) }
+    WatchEvent {
+        kind: "ERROR",
+        object: Bytes::from(serde_json::to_vec(&e.status_json()).unwrap_or_default()),
+    }
 }
 
 /// Write-only conveniences folded into their canonical fields, as kube-apiserver's conversion
@@ -840,8 +925,19 @@ fn canonicalize(res: &ResourceInfo, obj: &mut Value) {
     if let Some(data) = data.as_object_mut() {
         for (k, v) in string_data {
             let text = v.as_str().unwrap_or_default();
-            data.insert(k, json!(base64::engine::general_purpose::STANDARD.encode(text.as_bytes())));
+            data.insert(
+                k,
+                json!(base64::engine::general_purpose::STANDARD.encode(text.as_bytes())),
+            );
         }
+    }
+}
+
+/// A namespace's `spec.finalizers` ("kubernetes" unless cleared by the finalize subresource).
+pub fn namespace_finalizers(obj: &Value) -> Vec<String> {
+    match obj.pointer("/spec/finalizers").and_then(Value::as_array) {
+        Some(a) => a.iter().filter_map(|f| f.as_str().map(String::from)).collect(),
+        None => Vec::new(),
     }
 }
 
@@ -923,6 +1019,15 @@ fn prepare_for_create(res: &ResourceInfo, obj: &mut Value) {
         }
         "Namespace" => {
             root.insert("status".into(), json!({ "phase": "Active" }));
+            let spec = root.entry("spec").or_insert_with(|| json!({}));
+            if let Some(spec) = spec.as_object_mut() {
+                let fins = spec.entry("finalizers").or_insert_with(|| json!([]));
+                if let Some(list) = fins.as_array_mut() {
+                    if !list.iter().any(|f| f == "kubernetes") {
+                        list.push(json!("kubernetes"));
+                    }
+                }
+            }
         }
         "PersistentVolume" | "PersistentVolumeClaim" => {
             root.insert("status".into(), json!({ "phase": "Pending" }));

@@ -91,6 +91,7 @@ pub async fn start(cfg: ServerConfig) -> Result<Running, ServerError> {
     let dyn_store: Arc<dyn Store> = Arc::new(store.clone());
     let registry = Registry::new(dyn_store.clone());
     bootstrap(&registry).await?;
+    tokio::spawn(crate::namespace_lifecycle::run(registry.clone()));
     tokio::spawn(krust_store::compactor::run(dyn_store, krust_store::compactor::DEFAULT_INTERVAL));
 
     let addr = SocketAddr::new(cfg.bind_address, cfg.https_port);

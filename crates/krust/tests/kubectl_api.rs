@@ -183,6 +183,18 @@ fn create_get_select_and_print() {
         .kubectl(&["get", "pod", "nope", "-n", "shop", "--ignore-not-found"])
         .status
         .success());
+
+    let missing = c.fails(&["get", "pod", "nope", "-n", "shop"]);
+    assert!(missing.contains("Error from server (NotFound): pods \"nope\" not found"), "{missing}");
+    assert!(c
+        .kubectl(&["get", "pod", "nope", "-n", "shop", "--ignore-not-found"])
+        .status
+        .success());
+    // Deleting the namespace empties it, then it goes (kubectl waits for that).
+    let out = c.ok(&["delete", "namespace", "shop", "--timeout=30s"]);
+    assert!(out.contains("namespace \"shop\" deleted"), "{out}");
+    assert!(c.fails(&["get", "namespace", "shop"]).contains("NotFound"));
+    assert_eq!(c.ok(&["get", "all", "-n", "shop", "-o", "name"]).trim(), "");
 }
 
 #[test]
