@@ -196,7 +196,7 @@ pub fn validate_object_meta(kind: &str, obj: &Value, namespaced: bool) -> Vec<Fi
                     )),
                     Some(val) if rule_values => {
                         if let Some(p) = label_value_problem(val) {
-                            errs.push(FieldError::invalid(format!("metadata.labels"), val, p));
+                            errs.push(FieldError::invalid("metadata.labels", val, p));
                         }
                     }
                     Some(_) => {}

@@ -118,12 +118,14 @@ const BOOKMARK_INTERVAL: Duration = Duration::from_secs(60);
 /// Largest object accepted (etcd's default request limit, as kube-apiserver inherits it).
 pub const MAX_OBJECT_BYTES: usize = krust_store::MAX_REQUEST_BYTES;
 
+/// The watch caches, one per resource, created on first use.
+type Caches =
+    Arc<parking_lot::Mutex<std::collections::HashMap<(&'static str, &'static str), Arc<Cacher>>>>;
+
 #[derive(Clone)]
 pub struct Registry {
     store: Arc<dyn Store>,
-    caches: Arc<
-        parking_lot::Mutex<std::collections::HashMap<(&'static str, &'static str), Arc<Cacher>>>,
-    >,
+    caches: Caches,
 }
 
 /// The namespace lookup every namespaced write does.
@@ -165,7 +167,7 @@ fn encode(obj: &Value) -> ApiResult<Bytes> {
             bytes.len()
         )));
     }
-    Ok(Bytes::from(bytes))
+    Ok(bytes)
 }
 
 fn parse_rv(rv: &str) -> ApiResult<i64> {

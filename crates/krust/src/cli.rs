@@ -46,6 +46,8 @@ pub enum StoreCommand {
 pub enum BenchCommand {
     /// The embedded store against a real etcd started on this machine, side by side.
     Store(crate::commands::bench_store::Args),
+    /// The API server through a kube-rs client over HTTPS: throughput, latency, memory.
+    Api(crate::commands::bench_api::Args),
 }
 
 #[derive(Subcommand, Debug)]

@@ -324,3 +324,38 @@ fn conflicts_invalid_objects_and_bad_credentials() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("You must be logged in to the server (Unauthorized)"), "{err}");
 }
+
+#[test]
+fn typed_client_generators_send_protobuf() {
+    let c = Cluster::start();
+    assert!(c.ok(&["create", "namespace", "gen"]).contains("namespace/gen created"));
+    assert!(c
+        .ok(&["create", "configmap", "c1", "-n", "gen", "--from-literal=a=b"])
+        .contains("configmap/c1 created"));
+    assert!(c
+        .ok(&["create", "secret", "generic", "s1", "-n", "gen", "--from-literal=p=q"])
+        .contains("secret/s1 created"));
+    assert!(c
+        .ok(&["create", "deployment", "d1", "-n", "gen", "--image=nginx", "--replicas=2"])
+        .contains("deployment.apps/d1 created"));
+    assert!(c
+        .ok(&["create", "serviceaccount", "sa1", "-n", "gen"])
+        .contains("serviceaccount/sa1 created"));
+    assert_eq!(c.ok(&["get", "configmap", "c1", "-n", "gen", "-o", "jsonpath={.data.a}"]), "b");
+    assert_eq!(
+        c.ok(&["get", "secret", "s1", "-n", "gen", "-o", "jsonpath={.data.p}"]),
+        "cQ==",
+        "base64 of q"
+    );
+    assert_eq!(c.ok(&["get", "secret", "s1", "-n", "gen", "-o", "jsonpath={.type}"]), "Opaque");
+    let d: serde_json::Value =
+        serde_json::from_str(&c.ok(&["get", "deploy", "d1", "-n", "gen", "-o", "json"]))
+            .expect("json");
+    assert_eq!(d["spec"]["replicas"], 2);
+    assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxSurge"], "25%");
+    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"], "Always");
+    assert_eq!(d["spec"]["template"]["spec"]["restartPolicy"], "Always");
+    // Typed deletes send protobuf DeleteOptions.
+    let out = c.ok(&["delete", "namespace", "gen", "--timeout=30s"]);
+    assert!(out.contains("namespace \"gen\" deleted"), "{out}");
+}

@@ -68,6 +68,10 @@ where
     let object = serde_json::to_value(&typed).map_err(|e| DecodeError(e.to_string()))?;
     let mut unknown_fields = Vec::new();
     find_unknown(&original, &object, String::new(), &mut unknown_fields);
+    // Write-only fields that defaulting folds away are known, not unknown.
+    if res.kind == "Secret" {
+        unknown_fields.retain(|f| f != "stringData" && !f.starts_with("stringData."));
+    }
     Ok((Normalized { object, unknown_fields }, errors))
 }
 

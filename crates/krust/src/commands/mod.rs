@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod bench_api;
 pub mod bench_store;
 mod server;
 mod store_demo;
@@ -11,6 +12,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Server(args) => server::run(args).await,
         Command::Store(StoreCommand::Demo { data_dir }) => store_demo::run(&data_dir).await,
         Command::Bench(BenchCommand::Store(args)) => bench_store::run(args).await,
+        Command::Bench(BenchCommand::Api(args)) => bench_api::run(args).await,
         Command::Debug(DebugCommand::StoreTorture { path, iteration }) => {
             krust_store::testing::torture::run_writer(
                 &path,
