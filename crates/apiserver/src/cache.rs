@@ -166,7 +166,36 @@ fn cached(res: &ResourceInfo, key: Bytes, stored: &[u8], rev: i64) -> Arc<Cached
     Arc::new(CachedObject { key, rev, json, sparse })
 }
 
+/// Converts one store event into a cache event (for watches served from store history).
+pub fn from_store_event(res: &ResourceInfo, e: krust_store::Event) -> Option<CachedEvent> {
+    let rev = e.kv.mod_revision;
+    let prev = e.prev_kv.as_ref().map(|p| cached(res, p.key.clone(), &p.value, p.mod_revision));
+    let object = match e.kind {
+        EventKind::Put => cached(res, e.kv.key.clone(), &e.kv.value, rev),
+        EventKind::Delete => {
+            let p = e.prev_kv.as_ref()?;
+            cached(res, p.key.clone(), &p.value, rev)
+        }
+    };
+    Some(CachedEvent { rev, kind: e.kind, object, prev })
+}
+
 impl Cacher {
+    /// Waits until the initial load is done (or the timeout passes).
+    pub async fn wait_loaded(&self, timeout: Duration) -> bool {
+        self.wait_fresh_for(0, timeout).await
+    }
+
+    async fn wait_fresh_for(&self, min_rev: i64, timeout: Duration) -> bool {
+        let mut rx = self.rev_tx.subscribe();
+        let loaded = || self.state.lock().loaded;
+        let ok = matches!(
+            tokio::time::timeout(timeout, rx.wait_for(|r| *r >= min_rev && loaded())).await,
+            Ok(Ok(_))
+        );
+        ok
+    }
+
     /// Starts a cacher for `res`; it loads in the background.
     pub fn start(res: &'static ResourceInfo, store: Arc<dyn Store>) -> Arc<Cacher> {
         let (rev_tx, _) = watch::channel(0);

@@ -563,6 +563,19 @@ async fn resource_request(
             let code = if d.finished { StatusCode::OK } else { StatusCode::ACCEPTED };
             Ok(json_response(code, &render_one(res, d.object, repr, &q)?, &[]))
         }
+        (Some(name), Some("scale"), &Method::GET) => {
+            Ok(json_response(StatusCode::OK, &reg.get_scale(res, ns, name).await?, &[]))
+        }
+        (Some(name), Some("scale"), &Method::PUT) => {
+            let wo = write_options(&q)?;
+            let (headers, body) = read_body(req).await?;
+            let scale = decode_body(&headers, &body)?;
+            Ok(json_response(
+                StatusCode::OK,
+                &reg.update_scale(res, ns, name, scale, &wo).await?,
+                &[],
+            ))
+        }
         (Some(name), Some("status"), &Method::GET) => {
             let obj = reg.get(res, ns, name).await?;
             Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q)?, &[]))

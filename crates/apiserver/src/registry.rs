@@ -777,9 +777,18 @@ impl Registry {
         let cw = match self.cacher(res).watch(prefix.as_bytes(), start).await {
             Ok(cw) => cw,
             Err(CacheError::TooOld { requested, oldest }) => {
-                let e = ApiError::Gone(format!("too old resource version: {requested} ({oldest})"));
-                let _ = tx.send(error_event(&e)).await;
-                return Ok(tokio_stream::wrappers::ReceiverStream::new(rx));
+                // Older than the cache's window (e.g. the cache started after the client's
+                // list): serve it from the store's history while that still has it.
+                match self.store_watch(res, &prefix, requested).await {
+                    Ok(cw) => cw,
+                    Err(_) => {
+                        let e = ApiError::Gone(format!(
+                            "too old resource version: {requested} ({oldest})"
+                        ));
+                        let _ = tx.send(error_event(&e)).await;
+                        return Ok(tokio_stream::wrappers::ReceiverStream::new(rx));
+                    }
+                }
             }
             Err(CacheError::Unavailable) => {
                 return Err(ApiError::ServiceUnavailable(format!(
@@ -793,6 +802,86 @@ impl Registry {
         let initial_end = opts.send_initial_events == Some(true);
         tokio::spawn(pump_watch(cw, filter, tx, deadline, opts.allow_bookmarks, initial_end));
         Ok(tokio_stream::wrappers::ReceiverStream::new(rx))
+    }
+}
+
+impl Registry {
+    /// `GET .../scale`: the object's replica count as an autoscaling/v1 Scale.
+    pub async fn get_scale(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+    ) -> ApiResult<Value> {
+        let obj = self.get(res, ns, name).await?;
+        Ok(to_scale(&obj))
+    }
+
+    /// `PUT .../scale`: sets `spec.replicas` (with the Scale's resourceVersion as precondition).
+    pub async fn update_scale(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        scale: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<Value> {
+        let replicas = scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+        if replicas < 0 {
+            return Err(ApiError::invalid(
+                res,
+                name,
+                vec![FieldError::invalid(
+                    "spec.replicas",
+                    replicas,
+                    "must be greater than or equal to 0",
+                )],
+            ));
+        }
+        let precondition = meta::resource_version(&scale).map(parse_rv).transpose()?;
+        let written = self
+            .guaranteed_update(res, ns, name, precondition, opts, |old| {
+                let mut next = old.clone();
+                next["spec"]["replicas"] = json!(replicas);
+                Ok(next)
+            })
+            .await?;
+        Ok(to_scale(&written.object))
+    }
+
+    /// A watch fed straight from the store's history after `after`, shaped like a cache
+    /// watch. Fails if that history is compacted.
+    async fn store_watch(
+        &self,
+        res: &'static ResourceInfo,
+        prefix: &str,
+        after: i64,
+    ) -> Result<CacheWatch, StoreError> {
+        // A read at the revision fails with Compacted if the history is gone.
+        self.store
+            .range(RangeRequest::prefix(prefix).at_revision(after.max(1)).count_only())
+            .await?;
+        let mut events = self
+            .store
+            .watch(krust_store::WatchRequest {
+                range: KeyRange::prefix(prefix),
+                start_revision: after + 1,
+                prev_kv: true,
+            })
+            .await?;
+        let (tx, live) = tokio::sync::mpsc::channel(1_000);
+        tokio::spawn(async move {
+            use futures::StreamExt;
+            while let Some(Ok(batch)) = events.next().await {
+                for e in batch {
+                    let Some(ev) = crate::cache::from_store_event(res, e) else { continue };
+                    if tx.send(Arc::new(ev)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(CacheWatch { initial: Vec::new(), replay: Vec::new(), rev: after, live })
     }
 }
 
@@ -933,6 +1022,36 @@ fn canonicalize(res: &ResourceInfo, obj: &mut Value) {
             );
         }
     }
+}
+
+/// The autoscaling/v1 Scale view of a workload object.
+fn to_scale(obj: &Value) -> Value {
+    let m = meta::metadata(obj).cloned().unwrap_or_default();
+    let mut metadata = serde_json::Map::new();
+    for f in ["name", "namespace", "uid", "resourceVersion", "creationTimestamp"] {
+        if let Some(v) = m.get(f) {
+            metadata.insert(f.into(), v.clone());
+        }
+    }
+    let selector = match obj.pointer("/spec/selector") {
+        Some(sel) if sel.get("matchLabels").is_some() || sel.get("matchExpressions").is_some() => {
+            LabelSelector::from_label_selector_json(sel).map(|s| s.to_string()).unwrap_or_default()
+        }
+        Some(Value::Object(map)) => LabelSelector::from_map(map).to_string(),
+        _ => String::new(),
+    };
+    let mut status =
+        json!({ "replicas": obj.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0) });
+    if !selector.is_empty() {
+        status["selector"] = json!(selector);
+    }
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": metadata,
+        "spec": { "replicas": obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1) },
+        "status": status,
+    })
 }
 
 /// A namespace's `spec.finalizers` ("kubernetes" unless cleared by the finalize subresource).

@@ -91,6 +91,14 @@ pub async fn start(cfg: ServerConfig) -> Result<Running, ServerError> {
     let dyn_store: Arc<dyn Store> = Arc::new(store.clone());
     let registry = Registry::new(dyn_store.clone());
     bootstrap(&registry).await?;
+    // Start every watch cache now, as kube-apiserver does, so a client's first list and watch
+    // of any kind meet a cache that already covers the list's revision.
+    let caches: Vec<_> = crate::resources::RESOURCES.iter().map(|r| registry.cacher(r)).collect();
+    for c in &caches {
+        if !c.wait_loaded(std::time::Duration::from_secs(10)).await {
+            tracing::warn!("a watch cache is still loading; its requests use the store meanwhile");
+        }
+    }
     tokio::spawn(crate::namespace_lifecycle::run(registry.clone()));
     tokio::spawn(krust_store::compactor::run(dyn_store, krust_store::compactor::DEFAULT_INTERVAL));
 

@@ -343,7 +343,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     );
     row(&format!("watch delivery to {n_watchers} watchers: p50 ms"), watch.p50, None, false);
     row(&format!("watch delivery to {n_watchers} watchers: p99 ms"), watch.p99, None, false);
-    row("API ready after start (s)", ready.as_secs_f64(), Some(0.2), false);
+    row("API ready after start (ms)", ready.as_secs_f64() * 1000.0, Some(200.0), false);
     row("resident memory, idle (MiB)", idle, Some(33.0), false);
     row(&format!("resident memory holding {n_pods} pods (MiB)"), holding, None, false);
     if let Some((rss, n, ms)) = large {
