@@ -102,6 +102,9 @@ pub enum ApiError {
     Invalid { target: Target, message: String, causes: Vec<FieldError> },
     #[error("{0}")]
     BadRequest(String),
+    /// A 422 without field causes (e.g. a patch that does not apply).
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("Unauthorized")]
     Unauthorized,
     #[error("{0}")]
@@ -183,6 +186,7 @@ impl ApiError {
             ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Gone(_) => StatusCode::GONE,
@@ -203,6 +207,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "Conflict",
             ApiError::Invalid { .. } => "Invalid",
             ApiError::BadRequest(_) => "BadRequest",
+            ApiError::Unprocessable(_) => "",
             ApiError::Unauthorized => "Unauthorized",
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::Gone(_) => "Expired",
@@ -225,6 +230,7 @@ impl ApiError {
             "status": "Failure",
             "message": self.to_string(),
             "reason": self.reason(),
+
             "code": self.code().as_u16(),
         });
         let details = match self {

@@ -580,9 +580,33 @@ async fn resource_request(
             let obj = reg.get(res, ns, name).await?;
             Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q)?, &[]))
         }
-        (Some(_), None | Some("status"), &Method::PATCH) => Err(ApiError::UnsupportedMediaType(
-            "PATCH is not supported by this krust server yet".into(),
-        )),
+        (Some(name), sub @ (None | Some("status") | Some("scale")), &Method::PATCH) => {
+            let wo = write_options(&q)?;
+            let (headers, body) = read_body(req).await?;
+            let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let kind = crate::patch::PatchType::from_content_type(ct).ok_or_else(|| {
+                ApiError::UnsupportedMediaType(format!(
+                    "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {ct:?})"
+                ))
+            })?;
+            let patch: Value = if kind == crate::patch::PatchType::Apply {
+                serde_yaml::from_slice(&body).map_err(|e| {
+                    ApiError::BadRequest(format!("the apply patch is not valid YAML or JSON: {e}"))
+                })?
+            } else {
+                serde_json::from_slice(&body).map_err(|e| {
+                    ApiError::BadRequest(format!("the patch is not valid JSON: {e}"))
+                })?
+            };
+            if sub == Some("scale") {
+                let scale = reg.patch_scale(res, ns, name, kind, patch, &wo).await?;
+                return Ok(json_response(StatusCode::OK, &scale, &[]));
+            }
+            let (Written { object, warnings }, created) =
+                reg.patch(res, ns, name, kind, patch, sub, &wo, q.get("fieldManager")).await?;
+            let code = if created { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(json_response(code, &render_one(res, object, repr, &q)?, &warnings))
+        }
         (Some(_), Some(sub @ ("log" | "exec" | "attach" | "portforward")), _) => {
             Err(ApiError::ServiceUnavailable(format!(
                 "{}/{sub} needs the node's kubelet, which krust does not run yet",

@@ -12,6 +12,7 @@ pub mod meta;
 pub mod namespace_lifecycle;
 pub mod object;
 pub mod openapi;
+pub mod patch;
 pub mod pki;
 pub mod protobuf;
 pub mod qos;

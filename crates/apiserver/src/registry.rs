@@ -806,6 +806,107 @@ impl Registry {
 }
 
 impl Registry {
+    /// PATCH in any of the four content types. Apply patches create the object if it does
+    /// not exist. `subresource`: None or "status".
+    #[allow(clippy::too_many_arguments)]
+    pub async fn patch(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        kind: crate::patch::PatchType,
+        patch: Value,
+        subresource: Option<&str>,
+        opts: &WriteOptions,
+        field_manager: Option<&str>,
+    ) -> ApiResult<(Written, bool)> {
+        use crate::patch::{json_patch, merge_patch, strategic_merge_patch, PatchType};
+        let unprocessable = ApiError::Unprocessable;
+        if kind == PatchType::Apply {
+            if field_manager.is_none_or(str::is_empty) {
+                return Err(ApiError::BadRequest(
+                    "PATCH with application/apply-patch+yaml requires the fieldManager parameter"
+                        .into(),
+                ));
+            }
+            if !patch.is_object() {
+                return Err(ApiError::BadRequest("an apply patch must be an object".into()));
+            }
+            if subresource.is_none()
+                && self.store.get(object_key(res, ns, name).as_bytes()).await?.is_none()
+            {
+                let mut obj = patch.clone();
+                meta::set(&mut obj, "name", json!(name));
+                let written = self.create(res, ns, obj, opts).await?;
+                return Ok((written, true));
+            }
+        } else if kind != PatchType::Json && !patch.is_object() {
+            return Err(ApiError::BadRequest("the patch must be a JSON object".into()));
+        }
+        let written = self
+            .guaranteed_update(res, ns, name, None, opts, |old| {
+                let patched = match kind {
+                    PatchType::Json => json_patch(old, &patch).map_err(unprocessable)?,
+                    PatchType::Merge => merge_patch(old, &patch),
+                    PatchType::Strategic | PatchType::Apply => {
+                        strategic_merge_patch(res, old, &patch).map_err(unprocessable)?
+                    }
+                };
+                if let (Some(p), Some(o)) =
+                    (meta::resource_version(&patched), meta::resource_version(old))
+                {
+                    if p != o {
+                        return Err(ApiError::stale(res, name));
+                    }
+                }
+                if meta::name(&patched) != Some(name) {
+                    return Err(ApiError::BadRequest(format!(
+                        "the patch changes the object's name; it must stay {name}"
+                    )));
+                }
+                let mut next = match subresource {
+                    Some("status") => {
+                        let mut n = old.clone();
+                        n["status"] = patched.get("status").cloned().unwrap_or(json!({}));
+                        n
+                    }
+                    _ => patched,
+                };
+                if subresource.is_none() && has_status_subresource(res) {
+                    match old.get("status") {
+                        Some(st) => next["status"] = st.clone(),
+                        None => {
+                            if let Some(m) = next.as_object_mut() {
+                                m.remove("status");
+                            }
+                        }
+                    }
+                }
+                Ok(next)
+            })
+            .await?;
+        Ok((written, false))
+    }
+
+    /// PATCH of the `scale` subresource: the patch applies to the Scale view.
+    pub async fn patch_scale(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        kind: crate::patch::PatchType,
+        patch: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<Value> {
+        use crate::patch::{json_patch, merge_patch, PatchType};
+        let current = self.get_scale(res, ns, name).await?;
+        let patched = match kind {
+            PatchType::Json => json_patch(&current, &patch).map_err(ApiError::BadRequest)?,
+            _ => merge_patch(&current, &patch),
+        };
+        self.update_scale(res, ns, name, patched, opts).await
+    }
+
     /// `GET .../scale`: the object's replica count as an autoscaling/v1 Scale.
     pub async fn get_scale(
         &self,

@@ -359,3 +359,141 @@ fn typed_client_generators_send_protobuf() {
     let out = c.ok(&["delete", "namespace", "gen", "--timeout=30s"]);
     assert!(out.contains("namespace \"gen\" deleted"), "{out}");
 }
+
+const APP_V1: &str = r#"
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: app-config
+  labels: {part-of: app}
+data:
+  mode: fast
+  level: "1"
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+  labels: {part-of: app}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata: {labels: {app: app}}
+    spec:
+      containers:
+      - {name: api, image: "busybox:1.36", command: [sleep, "3600"], env: [{name: A, value: "1"}]}
+      - {name: sidecar, image: "busybox:1.36", command: [sleep, "3600"]}
+"#;
+
+#[test]
+fn apply_patch_label_scale_set_and_diff() {
+    let c = Cluster::start();
+    let out = c.ok_stdin(&["apply", "-f", "-"], APP_V1);
+    assert!(
+        out.contains("configmap/app-config created") && out.contains("deployment.apps/app created"),
+        "{out}"
+    );
+    let again = c.ok_stdin(&["apply", "-f", "-"], APP_V1);
+    assert!(
+        again.contains("configmap/app-config unchanged")
+            && again.contains("deployment.apps/app unchanged"),
+        "{again}"
+    );
+    let gen_before = c.ok(&["get", "deploy", "app", "-o", "jsonpath={.metadata.generation}"]);
+
+    // Removing a field from the file removes it from the object; renaming a container merges
+    // by name (three-way strategic merge patch).
+    let v2 = APP_V1
+        .replace("  level: \"1\"\n", "")
+        .replace("name: sidecar", "name: helper")
+        .replace("replicas: 2", "replicas: 3");
+    let out = c.ok_stdin(&["apply", "-f", "-"], &v2);
+    assert!(
+        out.contains("configmap/app-config configured")
+            && out.contains("deployment.apps/app configured"),
+        "{out}"
+    );
+    assert_eq!(c.ok(&["get", "cm", "app-config", "-o", "jsonpath={.data}"]), r#"{"mode":"fast"}"#);
+    let names =
+        c.ok(&["get", "deploy", "app", "-o", "jsonpath={.spec.template.spec.containers[*].name}"]);
+    assert_eq!(names, "api helper");
+    assert_eq!(c.ok(&["get", "deploy", "app", "-o", "jsonpath={.spec.replicas}"]), "3");
+    let gen_after = c.ok(&["get", "deploy", "app", "-o", "jsonpath={.metadata.generation}"]);
+    assert_ne!(gen_before, gen_after, "a spec change bumps generation");
+
+    c.ok(&["label", "deploy", "app", "tier=backend"]);
+    c.ok(&["annotate", "cm", "app-config", "owner=team-a"]);
+    c.ok(&["scale", "deploy", "app", "--replicas=5"]);
+    c.ok(&["set", "image", "deploy/app", "api=busybox:1.37"]);
+    c.ok(&["set", "env", "deploy/app", "-c", "api", "B=2"]);
+    let d: serde_json::Value =
+        serde_json::from_str(&c.ok(&["get", "deploy", "app", "-o", "json"])).expect("json");
+    assert_eq!(d["metadata"]["labels"]["tier"], "backend");
+    assert_eq!(d["spec"]["replicas"], 5);
+    assert_eq!(d["spec"]["template"]["spec"]["containers"][0]["image"], "busybox:1.37");
+    let env = d["spec"]["template"]["spec"]["containers"][0]["env"].to_string();
+    assert!(env.contains(r#""name":"A""#) && env.contains(r#""name":"B""#), "{env}");
+    assert_eq!(
+        c.ok(&["get", "cm", "app-config", "-o", "jsonpath={.metadata.annotations.owner}"]),
+        "team-a"
+    );
+
+    // The three patch types by hand, and one that does not apply.
+    c.ok(&[
+        "patch",
+        "cm",
+        "app-config",
+        "--type=json",
+        "-p",
+        r#"[{"op":"add","path":"/data/j","value":"1"}]"#,
+    ]);
+    c.ok(&["patch", "cm", "app-config", "--type=merge", "-p", r#"{"data":{"m":"2"}}"#]);
+    c.ok(&["patch", "cm", "app-config", "-p", r#"{"data":{"s":"3","mode":null}}"#]);
+    assert_eq!(
+        c.ok(&["get", "cm", "app-config", "-o", "jsonpath={.data}"]),
+        r#"{"j":"1","m":"2","s":"3"}"#
+    );
+    let err = c.fails(&[
+        "patch",
+        "cm",
+        "app-config",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/data/nope"}]"#,
+    ]);
+    assert!(err.contains("/data/nope"), "the error names the path: {err}");
+    assert_eq!(
+        c.ok(&["get", "cm", "app-config", "-o", "jsonpath={.data}"]),
+        r#"{"j":"1","m":"2","s":"3"}"#,
+        "nothing half-applied"
+    );
+
+    // diff is a dry run: it shows the change and changes nothing.
+    let diff = c.kubectl_stdin(&["diff", "-f", "-"], &v2.replace("replicas: 3", "replicas: 7"));
+    let text = String::from_utf8_lossy(&diff.stdout);
+    assert!(text.contains("+  replicas: 7"), "{text}");
+    assert_eq!(c.ok(&["get", "deploy", "app", "-o", "jsonpath={.spec.replicas}"]), "5");
+
+    // Server-side apply creates and updates.
+    let ssa = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  k: v\n";
+    assert!(c
+        .ok_stdin(&["apply", "--server-side", "-f", "-"], ssa)
+        .contains("configmap/ssa serverside-applied"));
+    c.ok_stdin(&["apply", "--server-side", "-f", "-"], &ssa.replace("k: v", "k: w"));
+    assert_eq!(c.ok(&["get", "cm", "ssa", "-o", "jsonpath={.data.k}"]), "w");
+
+    // replace -f and edit with an editor script.
+    let mut cm: serde_json::Value =
+        serde_json::from_str(&c.ok(&["get", "cm", "ssa", "-o", "json"])).expect("json");
+    cm["data"]["k"] = "replaced".into();
+    assert!(c
+        .ok_stdin(&["replace", "-f", "-"], &cm.to_string())
+        .contains("configmap/ssa replaced"));
+    let editor = c.dir.path().join("editor.sh");
+    std::fs::write(&editor, "#!/bin/sh\nsed -i 's/replaced/edited/' \"$1\"\n").expect("editor");
+    std::process::Command::new("chmod").arg("+x").arg(&editor).status().expect("chmod");
+    let out = c.kubectl_cmd(&["edit", "cm", "ssa"]).env("EDITOR", &editor).output().expect("edit");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(c.ok(&["get", "cm", "ssa", "-o", "jsonpath={.data.k}"]), "edited");
+}
