@@ -232,8 +232,10 @@ struct Schemas {
     by_gvk: HashMap<String, String>,
 }
 
+type SchemaCache = Mutex<HashMap<(String, String), Arc<Schemas>>>;
+
 fn schemas(group: &str, version: &str) -> Option<Arc<Schemas>> {
-    static CACHE: OnceLock<Mutex<HashMap<(String, String), Arc<Schemas>>>> = OnceLock::new();
+    static CACHE: OnceLock<SchemaCache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = (group.to_string(), version.to_string());
     if let Some(s) = cache.lock().get(&key) {
@@ -591,7 +593,7 @@ mod tests {
         let out = json_patch(&t, &p).expect("applies");
         assert_eq!(out, json!({"metadata": {"labels": {"b/c": "2"}}, "list": [9, 2, 3]}));
         let bad = json!([{"op": "add", "path": "/x", "value": 1}, {"op": "remove", "path": "/nope/deep"}]);
-        let err = json_patch(&t, &bad).err().expect("fails");
+        let err = json_patch(&t, &bad).expect_err("fails");
         assert!(err.contains("/nope/deep"), "{err}");
         assert!(json_patch(&t, &json!([{"op": "test", "path": "/list/1", "value": 5}])).is_err());
     }
@@ -629,7 +631,7 @@ mod tests {
         let bad = json!({"spec": {"replicas": {"$patch": "delete"}}});
         assert!(strategic_merge_patch(res, &t, &bad).is_ok(), "deleting a map field is allowed");
         let wrong = json!({"spec": {"template": {"spec": {"containers": [{"image": "no-name"}]}}}});
-        let err = strategic_merge_patch(res, &t, &wrong).err().expect("missing merge key");
+        let err = strategic_merge_patch(res, &t, &wrong).expect_err("missing merge key");
         assert!(err.contains("merge key \"name\""), "{err}");
     }
 
