@@ -497,3 +497,70 @@ fn apply_patch_label_scale_set_and_diff() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(c.ok(&["get", "cm", "ssa", "-o", "jsonpath={.data.k}"]), "edited");
 }
+
+#[test]
+fn nodes_describe_cordon_and_uncordon() {
+    let c = Cluster::start();
+    let node = r#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"edge-1","labels":{"kubernetes.io/hostname":"edge-1"}},
+      "status":{"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"ok",
+        "lastHeartbeatTime":"2026-01-01T00:00:00Z","lastTransitionTime":"2026-01-01T00:00:00Z"}],
+        "addresses":[{"type":"InternalIP","address":"10.0.0.5"}],
+        "capacity":{"cpu":"2","memory":"4Gi","pods":"110"},"allocatable":{"cpu":"2","memory":"4Gi","pods":"110"},
+        "nodeInfo":{"machineID":"m","systemUUID":"s","bootID":"b","kernelVersion":"6.1","osImage":"Debian","containerRuntimeVersion":"containerd://1.7",
+          "kubeletVersion":"v1.34.0","kubeProxyVersion":"v1.34.0","operatingSystem":"linux","architecture":"amd64"}}}"#;
+    c.ok_stdin(&["create", "-f", "-"], node);
+    let nodes = c.ok(&["get", "nodes", "-o", "wide"]);
+    assert!(
+        nodes.contains("edge-1") && nodes.contains("Ready") && nodes.contains("10.0.0.5"),
+        "{nodes}"
+    );
+    let described = c.ok(&["describe", "node", "edge-1"]);
+    for needle in [
+        "Name:",
+        "edge-1",
+        "Conditions:",
+        "KubeletReady",
+        "Addresses:",
+        "InternalIP:  10.0.0.5",
+        "Capacity:",
+    ] {
+        assert!(described.contains(needle), "missing {needle:?}:\n{described}");
+    }
+    assert!(c.ok(&["cordon", "edge-1"]).contains("node/edge-1 cordoned"));
+    assert!(c.ok(&["get", "nodes"]).contains("Ready,SchedulingDisabled"));
+    assert_eq!(c.ok(&["get", "node", "edge-1", "-o", "jsonpath={.spec.unschedulable}"]), "true");
+    assert!(c.ok(&["uncordon", "edge-1"]).contains("node/edge-1 uncordoned"));
+    assert_eq!(c.ok(&["get", "node", "edge-1", "-o", "jsonpath={.spec.unschedulable}"]), "");
+}
+
+#[test]
+fn server_refuses_a_taken_port_and_an_unusable_data_dir() {
+    let c = Cluster::start();
+    let bin = env!("CARGO_BIN_EXE_krust");
+    let out = std::process::Command::new(bin)
+        .args([
+            "server",
+            "--bind-address",
+            "127.0.0.1",
+            "--https-listen-port",
+            &c.port.to_string(),
+            "--data-dir",
+        ])
+        .arg(c.dir.path().join("second"))
+        .output()
+        .expect("run a second server");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot listen on") && err.contains("--https-listen-port"), "{err}");
+
+    let file = c.dir.path().join("not-a-dir");
+    std::fs::write(&file, "x").expect("file");
+    let out = std::process::Command::new(bin)
+        .args(["server", "--bind-address", "127.0.0.1", "--https-listen-port", "0", "--data-dir"])
+        .arg(&file)
+        .output()
+        .expect("run with a bad data dir");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("data directory") && err.contains("not-a-dir"), "{err}");
+}
