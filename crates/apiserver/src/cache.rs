@@ -268,10 +268,15 @@ impl Cacher {
         for e in batch {
             let rev = e.kv.mod_revision;
             last = last.max(rev);
-            let prev = e
-                .prev_kv
-                .as_ref()
-                .map(|p| cached(self.res, p.key.clone(), &p.value, p.mod_revision));
+            // The previous state is the one the cache already holds: share it rather than
+            // decoding the store's copy again.
+            let prev = match st.objects.get(&e.kv.key) {
+                Some(o) => Some(o.clone()),
+                None => e
+                    .prev_kv
+                    .as_ref()
+                    .map(|p| cached(self.res, p.key.clone(), &p.value, p.mod_revision)),
+            };
             let (object, kind) = match e.kind {
                 EventKind::Put => {
                     let o = cached(self.res, e.kv.key.clone(), &e.kv.value, rev);

@@ -307,17 +307,36 @@ async fn watches_resume_filter_and_bookmark() {
     assert_eq!(kind, "BOOKMARK");
     assert_eq!(obj["metadata"]["annotations"]["k8s.io/initial-events-end"], "true");
 
-    // Resuming from before the cache's window is a 410 in the stream, as kube-apiserver does.
+    // Resuming from before the cache's window is served from the store's history...
+    let deps = res("deployments");
     let mut old = e
         .reg
         .watch(
-            res("deployments"),
+            deps,
             None,
             WatchOptions { resource_version: Some("1".into()), ..Default::default() },
         )
         .await
         .expect("watch");
+    let d = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "late"},
+                   "spec": {"selector": {"matchLabels": {"app": "l"}},
+                            "template": {"metadata": {"labels": {"app": "l"}}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
+    e.reg.create(deps, Some("default"), d, &w).await.expect("deployment");
     let (kind, obj) = next(&mut old).await;
+    assert_eq!((kind.as_str(), obj["metadata"]["name"].as_str()), ("ADDED", Some("late")));
+    // ...until that history is compacted: then it is a 410 in the stream, as kube-apiserver does.
+    let now = e.reg.store().current_revision().await.expect("rev");
+    e.reg.store().compact(now).await.expect("compact");
+    let mut gone = e
+        .reg
+        .watch(
+            res("secrets"),
+            None,
+            WatchOptions { resource_version: Some("2".into()), ..Default::default() },
+        )
+        .await
+        .expect("watch");
+    let (kind, obj) = next(&mut gone).await;
     assert_eq!(kind, "ERROR");
     assert_eq!(obj["code"], 410);
     assert_eq!(obj["reason"], "Expired");

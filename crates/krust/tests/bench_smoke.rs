@@ -36,3 +36,34 @@ fn bench_store_quick_prints_the_side_by_side_table() {
         }
     }
 }
+
+#[test]
+fn bench_api_quick_prints_its_table() {
+    let out = Command::new(env!("CARGO_BIN_EXE_krust"))
+        .args(["bench", "api", "--quick"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run krust bench api");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "bench failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for row in [
+        "create 500 pods: ops/s",
+        "get: p99 ms",
+        "get+replace",
+        "list 500 pods, consistent",
+        "watch delivery to 50 watchers: p99 ms",
+        "resident memory, idle",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(row))
+            .unwrap_or_else(|| panic!("no row {row:?} in:\n{stdout}"));
+        let cells: Vec<&str> = line.split('|').map(str::trim).filter(|c| !c.is_empty()).collect();
+        let n: f64 = cells[1].parse().unwrap_or_else(|_| panic!("not a number in {line}"));
+        assert!(n.is_finite() && n >= 0.0, "{line}");
+    }
+}
