@@ -566,15 +566,9 @@ impl Registry {
                 meta::set(&mut obj, "deletionTimestamp", json!(meta::now_rfc3339()));
                 meta::set(&mut obj, "deletionGracePeriodSeconds", json!(0));
                 obj["status"] = json!({ "phase": "Terminating" });
-                if opts.dry_run {
-                    return Ok(Deleted { object: obj, finished: false });
-                }
-                match self.store.update_if(key.as_bytes(), kv.mod_revision, encode(&obj)?).await? {
-                    Ok(rev) => {
-                        meta::set(&mut obj, "resourceVersion", json!(rev.to_string()));
-                        return Ok(Deleted { object: obj, finished: false });
-                    }
-                    Err(_) => continue,
+                match self.write_pending_deletion(&key, kv.mod_revision, obj, opts.dry_run).await? {
+                    Some(d) => return Ok(d),
+                    None => continue,
                 }
             }
             let mut finalizers = meta::finalizers(&obj);
@@ -621,15 +615,9 @@ impl Registry {
                 if !finalizers.is_empty() {
                     meta::set(&mut obj, "finalizers", json!(finalizers));
                 }
-                if opts.dry_run {
-                    return Ok(Deleted { object: obj, finished: false });
-                }
-                match self.store.update_if(key.as_bytes(), kv.mod_revision, encode(&obj)?).await? {
-                    Ok(rev) => {
-                        meta::set(&mut obj, "resourceVersion", json!(rev.to_string()));
-                        return Ok(Deleted { object: obj, finished: false });
-                    }
-                    Err(_) => continue,
+                match self.write_pending_deletion(&key, kv.mod_revision, obj, opts.dry_run).await? {
+                    Some(d) => return Ok(d),
+                    None => continue,
                 }
             }
             if opts.dry_run {
@@ -642,6 +630,27 @@ impl Registry {
                 }
                 Err(_) => continue,
             }
+        }
+    }
+
+    /// Stores an object whose deletion is pending (deletionTimestamp set). `None` on a
+    /// conflicting concurrent write: the caller retries.
+    async fn write_pending_deletion(
+        &self,
+        key: &str,
+        rev: i64,
+        mut obj: Value,
+        dry_run: bool,
+    ) -> ApiResult<Option<Deleted>> {
+        if dry_run {
+            return Ok(Some(Deleted { object: obj, finished: false }));
+        }
+        match self.store.update_if(key.as_bytes(), rev, encode(&obj)?).await? {
+            Ok(new_rev) => {
+                meta::set(&mut obj, "resourceVersion", json!(new_rev.to_string()));
+                Ok(Some(Deleted { object: obj, finished: false }))
+            }
+            Err(_) => Ok(None),
         }
     }
 
