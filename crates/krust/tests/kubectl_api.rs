@@ -201,16 +201,16 @@ fn create_get_select_and_print() {
 fn chunked_lists_page_through_everything() {
     let c = Cluster::start();
     let docs: Vec<String> = (0..10)
-        .map(|i| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:02}\ndata:\n  n: \"{i}\"\n"))
+        .map(|i| format!("apiVersion: v1\nkind: Pod\nmetadata:\n  name: p-{i:02}\nspec:\n  containers: [{{name: c, image: busybox}}]\n"))
         .collect();
     c.ok_stdin(&["create", "-f", "-"], &docs.join("---\n"));
-    let out = c.ok(&["get", "configmaps", "--chunk-size=2", "-o", "name"]);
+    let out = c.ok(&["get", "pods", "--chunk-size=2", "-o", "name"]);
     let names: Vec<&str> = out.lines().collect();
-    let expected: Vec<String> = (0..10).map(|i| format!("configmap/cm-{i:02}")).collect();
+    let expected: Vec<String> = (0..10).map(|i| format!("pod/p-{i:02}")).collect();
     assert_eq!(names, expected);
     // The table path pages too.
-    let table = c.ok(&["get", "configmaps", "--chunk-size=3"]);
-    assert_eq!(table.lines().filter(|l| l.starts_with("cm-")).count(), 10, "{table}");
+    let table = c.ok(&["get", "pods", "--chunk-size=2"]);
+    assert_eq!(table.lines().filter(|l| l.starts_with("p-")).count(), 10, "{table}");
 }
 
 #[test]
