@@ -44,6 +44,8 @@ pub struct ApiServer {
     pub admin_token: String,
     /// Address advertised in `/api` discovery.
     pub advertise_address: String,
+    /// Issues and verifies ServiceAccount tokens.
+    pub tokens: Arc<crate::tokens::TokenIssuer>,
 }
 
 pub fn router(server: Arc<ApiServer>) -> Router {
@@ -64,31 +66,160 @@ async fn handle(State(server): State<Arc<ApiServer>>, req: Request) -> Response 
     }
 }
 
-fn authenticate(server: &ApiServer, req: &Request) -> ApiResult<Identity> {
+/// What a request presents for authentication, taken out of it (the body is not `Sync`, so the
+/// request itself cannot be held across the token check).
+fn credentials(req: &Request) -> (Option<Identity>, Option<String>) {
     if let Some(PeerIdentity(Some(id))) = req.extensions().get::<PeerIdentity>() {
-        return Ok(id.clone());
+        return (Some(id.clone()), None);
     }
-    if let Some(Identity { .. }) = req.extensions().get::<Identity>() {
-        return req.extensions().get::<Identity>().cloned().ok_or(ApiError::Unauthorized);
+    if let Some(id) = req.extensions().get::<Identity>() {
+        return (Some(id.clone()), None);
     }
     let token = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim);
-    match token {
-        Some(t)
-            if !server.admin_token.is_empty()
-                && constant_time_eq(t.as_bytes(), server.admin_token.as_bytes()) =>
-        {
-            Ok(Identity {
-                user: "system:admin".into(),
-                groups: vec!["system:masters".into(), "system:authenticated".into()],
-            })
-        }
-        _ => Err(ApiError::Unauthorized),
+        .map(|t| t.trim().to_string());
+    (None, token)
+}
+
+async fn authenticate(
+    server: &ApiServer,
+    creds: (Option<Identity>, Option<String>),
+) -> ApiResult<Identity> {
+    let (identity, token) = creds;
+    if let Some(id) = identity {
+        return Ok(id);
     }
+    let Some(token) = token else { return Err(ApiError::Unauthorized) };
+    let token = token.as_str();
+    if !server.admin_token.is_empty()
+        && constant_time_eq(token.as_bytes(), server.admin_token.as_bytes())
+    {
+        return Ok(Identity {
+            user: "system:admin".into(),
+            groups: vec!["system:masters".into(), "system:authenticated".into()],
+        });
+    }
+    let now = chrono::Utc::now().timestamp();
+    let claims = server.tokens.verify(token, now).ok_or(ApiError::Unauthorized)?;
+    // A token outlives nothing it names: the service account must still exist, the same one.
+    let sa_res = lookup("", "v1", "serviceaccounts").ok_or(ApiError::Unauthorized)?;
+    let sa = server
+        .registry
+        .get(sa_res, Some(&claims.namespace), &claims.service_account)
+        .await
+        .map_err(|_| ApiError::Unauthorized)?;
+    if !claims.service_account_uid.is_empty()
+        && crate::meta::uid(&sa) != Some(claims.service_account_uid.as_str())
+    {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(Identity {
+        user: format!("system:serviceaccount:{}:{}", claims.namespace, claims.service_account),
+        groups: vec![
+            "system:serviceaccounts".into(),
+            format!("system:serviceaccounts:{}", claims.namespace),
+            "system:authenticated".into(),
+        ],
+    })
+}
+
+/// `POST serviceaccounts/<name>/token` (TokenRequest).
+async fn token_request(
+    server: &ApiServer,
+    ns: Option<&str>,
+    name: &str,
+    body: Value,
+) -> ApiResult<Value> {
+    let sa_res = lookup("", "v1", "serviceaccounts").ok_or_else(not_found)?;
+    let sa = server.registry.get(sa_res, ns, name).await?;
+    let sa_uid = crate::meta::uid(&sa).unwrap_or_default().to_string();
+    let spec = body.get("spec").cloned().unwrap_or_else(|| json!({}));
+    let audiences: Vec<String> = spec
+        .get("audiences")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    let expiration = spec.get("expirationSeconds").and_then(Value::as_i64).unwrap_or(3600);
+    if expiration < 600 {
+        return Err(ApiError::invalid(
+            sa_res,
+            name,
+            vec![crate::errors::FieldError::invalid(
+                "spec.expirationSeconds",
+                expiration,
+                "may not specify a duration less than 10 minutes",
+            )],
+        ));
+    }
+    let mut bound = None;
+    if let Some(r) = spec.get("boundObjectRef").filter(|r| r.is_object()) {
+        let kind = r.get("kind").and_then(Value::as_str).unwrap_or("");
+        let obj_name = r.get("name").and_then(Value::as_str).unwrap_or("");
+        let plural = match kind {
+            "Pod" => "pods",
+            "Secret" => "secrets",
+            "Node" => "nodes",
+            other => {
+                return Err(ApiError::invalid(
+                    sa_res,
+                    name,
+                    vec![crate::errors::FieldError::not_supported(
+                        "spec.boundObjectRef.kind",
+                        other,
+                        &["Pod", "Secret", "Node"],
+                    )],
+                ))
+            }
+        };
+        let res = lookup("", "v1", plural).ok_or_else(not_found)?;
+        let obj =
+            server.registry.get(res, if res.namespaced { ns } else { None }, obj_name).await?;
+        let uid = crate::meta::uid(&obj).unwrap_or_default().to_string();
+        if let Some(want) = r.get("uid").and_then(Value::as_str).filter(|u| !u.is_empty()) {
+            if want != uid {
+                return Err(ApiError::Conflict {
+                    target: Default::default(),
+                    message: format!("the UID in the bound object reference ({want}) does not match the {kind}'s UID ({uid})"),
+                    causes: Vec::new(),
+                });
+            }
+        }
+        bound = Some((kind.to_string(), obj_name.to_string(), uid));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let (token, exp) = server
+        .tokens
+        .issue(
+            ns.unwrap_or("default"),
+            name,
+            &sa_uid,
+            &audiences,
+            expiration,
+            bound.as_ref().map(|(k, n, u)| (k.as_str(), n.as_str(), u.as_str())),
+            now,
+        )
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let expires = chrono::DateTime::from_timestamp(exp, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let mut spec_out = spec;
+    spec_out["expirationSeconds"] = json!(expiration);
+    spec_out["audiences"] = json!(if audiences.is_empty() {
+        vec![crate::tokens::ISSUER.to_string()]
+    } else {
+        audiences
+    });
+    Ok(json!({
+        "kind": "TokenRequest",
+        "apiVersion": "authentication.k8s.io/v1",
+        "metadata": { "name": name, "namespace": ns.unwrap_or("default"), "creationTimestamp": crate::meta::now_rfc3339() },
+        "spec": spec_out,
+        "status": { "token": token, "expirationTimestamp": expires },
+    }))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -280,7 +411,7 @@ async fn dispatch(server: &Arc<ApiServer>, req: Request) -> ApiResult<Response> 
     let path = if path.is_empty() { "/".to_string() } else { path };
     let method = req.method().clone();
     let query = Query::parse(req.uri().query());
-    let identity = authenticate(server, &req)?;
+    let identity = authenticate(server, credentials(&req)).await?;
     tracing::trace!(user = %identity.user, "authenticated");
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
 
@@ -408,6 +539,7 @@ fn write_options(q: &Query) -> ApiResult<WriteOptions> {
     Ok(WriteOptions {
         dry_run: q.dry_run()?,
         field_validation: FieldValidation::parse(q.get("fieldValidation"))?,
+        system_update: false,
     })
 }
 
@@ -606,6 +738,30 @@ async fn resource_request(
                 reg.patch(res, ns, name, kind, patch, sub, &wo, q.get("fieldManager")).await?;
             let code = if created { StatusCode::CREATED } else { StatusCode::OK };
             Ok(json_response(code, &render_one(res, object, repr, &q)?, &warnings))
+        }
+        (Some(name), Some("token"), &Method::POST) if res.kind == "ServiceAccount" => {
+            let (headers, body) = read_body(req).await?;
+            let obj = if body.iter().all(u8::is_ascii_whitespace) {
+                json!({})
+            } else {
+                decode_body(&headers, &body)?
+            };
+            Ok(json_response(
+                StatusCode::CREATED,
+                &token_request(server, ns, name, obj).await?,
+                &[],
+            ))
+        }
+        (Some(name), Some(sub @ ("binding" | "eviction")), &Method::POST) if res.kind == "Pod" => {
+            let wo = write_options(&q)?;
+            let (headers, body) = read_body(req).await?;
+            let obj = decode_body(&headers, &body)?;
+            let status = if sub == "binding" {
+                reg.bind(ns, name, obj, &wo).await?
+            } else {
+                reg.evict(ns, name, obj).await?
+            };
+            Ok(json_response(StatusCode::CREATED, &status, &[]))
         }
         (Some(_), Some(sub @ ("log" | "exec" | "attach" | "portforward")), _) => {
             Err(ApiError::ServiceUnavailable(format!(

@@ -21,3 +21,4 @@ pub mod resources;
 pub mod selectors;
 pub mod server;
 pub mod table;
+pub mod tokens;

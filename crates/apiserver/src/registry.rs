@@ -51,6 +51,9 @@ impl FieldValidation {
 pub struct WriteOptions {
     pub dry_run: bool,
     pub field_validation: FieldValidation,
+    /// A server-side change through a subresource that may touch fields users may not
+    /// (binding sets `spec.nodeName`): validate the result, but not as a user update.
+    pub system_update: bool,
 }
 
 /// The result of a write: the object and any warnings for the `Warning` header.
@@ -478,7 +481,8 @@ impl Registry {
             }
             let old = decode(&kv)?;
             let next = mutate(&old)?;
-            let (mut next, warnings, errors) = self.admit(res, next, Some(&old), opts, name)?;
+            let as_update_of = if opts.system_update { None } else { Some(&old) };
+            let (mut next, warnings, errors) = self.admit(res, next, as_update_of, opts, name)?;
             let mut errors = errors;
             errors.splice(0..0, meta::validate_object_meta(res.kind, &next, res.namespaced));
             if !errors.is_empty() {
@@ -815,6 +819,142 @@ impl Registry {
 }
 
 impl Registry {
+    /// `POST pods/<name>/binding`: assigns a pod to a node (what the scheduler does).
+    pub async fn bind(
+        &self,
+        ns: Option<&str>,
+        name: &str,
+        binding: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<Value> {
+        let pods = lookup("", "v1", "pods").expect("pods are in the catalogue");
+        let node =
+            binding.pointer("/target/name").and_then(Value::as_str).unwrap_or("").to_string();
+        if node.is_empty() {
+            return Err(ApiError::invalid(pods, name, vec![FieldError::required("target.name")]));
+        }
+        if let Some(kind) = binding.pointer("/target/kind").and_then(Value::as_str) {
+            if !kind.is_empty() && kind != "Node" {
+                return Err(ApiError::invalid(
+                    pods,
+                    name,
+                    vec![FieldError::not_supported("target.kind", kind, &["Node"])],
+                ));
+            }
+        }
+        let annotations =
+            binding.pointer("/metadata/annotations").and_then(Value::as_object).cloned();
+        let opts = WriteOptions { system_update: true, ..opts.clone() };
+        self.guaranteed_update(pods, ns, name, None, &opts, |old| {
+            if meta::deletion_timestamp(old).is_some() {
+                return Err(ApiError::conflict(pods, name, &format!("pod {name} is being deleted, cannot be assigned to a host")));
+            }
+            if let Some(current) = old.pointer("/spec/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+                return Err(ApiError::conflict(pods, name, &format!("pod {name} is already assigned to node \"{current}\"")));
+            }
+            let mut next = old.clone();
+            next["spec"]["nodeName"] = json!(node);
+            if let Some(a) = &annotations {
+                let m = meta::metadata_mut(&mut next);
+                let ann = m.entry("annotations").or_insert_with(|| json!({}));
+                if let Some(ann) = ann.as_object_mut() {
+                    ann.extend(a.clone());
+                }
+            }
+            let conditions = next["status"]["conditions"].as_array().cloned().unwrap_or_default();
+            let mut conditions: Vec<Value> = conditions.into_iter().filter(|c| c["type"] != "PodScheduled").collect();
+            conditions.push(json!({ "type": "PodScheduled", "status": "True", "lastProbeTime": null, "lastTransitionTime": meta::now_rfc3339() }));
+            next["status"]["conditions"] = json!(conditions);
+            Ok(next)
+        })
+        .await?;
+        Ok(success_status(201))
+    }
+
+    /// `POST pods/<name>/eviction`: deletes a pod unless that would violate its
+    /// PodDisruptionBudget (429, as kube-apiserver answers).
+    pub async fn evict(&self, ns: Option<&str>, name: &str, eviction: Value) -> ApiResult<Value> {
+        let pods = lookup("", "v1", "pods").expect("pods are in the catalogue");
+        let pdbs =
+            lookup("policy", "v1", "poddisruptionbudgets").expect("pdbs are in the catalogue");
+        let pod = self.get(pods, ns, name).await?;
+        let mut dopts = DeleteOptions::default();
+        if let Some(o) = eviction.get("deleteOptions") {
+            dopts.grace_period_seconds = o.get("gracePeriodSeconds").and_then(Value::as_i64);
+            dopts.precondition_uid =
+                o.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from);
+            dopts.precondition_resource_version = o
+                .pointer("/preconditions/resourceVersion")
+                .and_then(Value::as_str)
+                .map(String::from);
+            dopts.dry_run = o
+                .get("dryRun")
+                .and_then(Value::as_array)
+                .is_some_and(|d| d.iter().any(|x| x == "All"));
+        }
+        let terminal = matches!(
+            pod.pointer("/status/phase").and_then(Value::as_str),
+            Some("Succeeded" | "Failed")
+        );
+        if !terminal && meta::deletion_timestamp(&pod).is_none() {
+            let list = self.list(pdbs, ns, &ListOptions::default()).await?;
+            let mut matching = Vec::new();
+            for item in &list.items {
+                let pdb = object::parse(item).map_err(ApiError::Internal)?;
+                let selector =
+                    pdb.pointer("/spec/selector").map(LabelSelector::from_label_selector_json);
+                if let Some(Ok(sel)) = selector {
+                    if !sel.is_empty() && sel.matches(meta::labels(&pod)) {
+                        matching.push(pdb);
+                    }
+                }
+            }
+            if matching.len() > 1 {
+                return Err(ApiError::Internal("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.".into()));
+            }
+            if let Some(pdb) = matching.pop() {
+                let pdb_name = meta::name(&pdb).unwrap_or_default().to_string();
+                let allowed =
+                    pdb.pointer("/status/disruptionsAllowed").and_then(Value::as_i64).unwrap_or(0);
+                let observed =
+                    pdb.pointer("/status/observedGeneration").and_then(Value::as_i64).unwrap_or(0);
+                let generation = meta::metadata(&pdb)
+                    .and_then(|m| m.get("generation"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                if allowed <= 0 || observed < generation {
+                    return Err(ApiError::TooManyRequests(format!(
+                        "Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {pdb_name} allows {allowed} disruptions now."
+                    )));
+                }
+                let rv = meta::resource_version(&pdb).map(parse_rv).transpose()?;
+                let pod_name = name.to_string();
+                self.guaranteed_update(
+                    pdbs,
+                    ns,
+                    &pdb_name,
+                    rv,
+                    &WriteOptions { system_update: true, ..Default::default() },
+                    |old| {
+                        let mut next = old.clone();
+                        next["status"]["disruptionsAllowed"] = json!(allowed - 1);
+                        next["status"]["disruptedPods"][&pod_name] = json!(meta::now_rfc3339());
+                        Ok(next)
+                    },
+                )
+                .await
+                .map_err(|e| match e {
+                    ApiError::Conflict { .. } => ApiError::TooManyRequests(
+                        "the disruption budget changed; retry the eviction".into(),
+                    ),
+                    other => other,
+                })?;
+            }
+        }
+        self.delete(pods, ns, name, &dopts).await?;
+        Ok(success_status(201))
+    }
+
     /// PATCH in any of the four content types. Apply patches create the object if it does
     /// not exist. `subresource`: None or "status".
     #[allow(clippy::too_many_arguments)]
@@ -1132,6 +1272,11 @@ fn canonicalize(res: &ResourceInfo, obj: &mut Value) {
             );
         }
     }
+}
+
+/// A `metav1.Status` reporting success, as binding and eviction answer.
+fn success_status(code: u16) -> Value {
+    json!({ "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": code })
 }
 
 /// The autoscaling/v1 Scale view of a workload object.

@@ -49,6 +49,8 @@ pub enum ServerError {
     Store(#[from] krust_store::StoreError),
     #[error(transparent)]
     Pki(#[from] crate::pki::PkiError),
+    #[error(transparent)]
+    Tokens(#[from] crate::tokens::TokenError),
     #[error("creating built-in namespace {name}: {detail}")]
     Bootstrap { name: String, detail: String },
 }
@@ -130,6 +132,9 @@ pub async fn start(cfg: ServerConfig) -> Result<Running, ServerError> {
         registry,
         admin_token: pki.admin_token().to_string(),
         advertise_address: format!("{host}:{}", local.port()),
+        tokens: Arc::new(crate::tokens::TokenIssuer::load_or_create(
+            &cfg.data_dir.join("server/tls"),
+        )?),
     });
     let tls = tokio_rustls::TlsAcceptor::from(pki.server_config()?);
     let app = router(api);

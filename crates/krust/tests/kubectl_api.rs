@@ -564,3 +564,99 @@ fn server_refuses_a_taken_port_and_an_unusable_data_dir() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("data directory") && err.contains("not-a-dir"), "{err}");
 }
+
+/// A kubeconfig for the same server that authenticates with `token` instead of the admin
+/// client certificate.
+fn token_kubeconfig(c: &Cluster, token: &str, file: &str) -> std::path::PathBuf {
+    let good = std::fs::read_to_string(&c.kubeconfig).expect("kubeconfig");
+    let mut out = String::new();
+    for line in good.lines() {
+        let t = line.trim_start();
+        if t.starts_with("client-certificate-data") || t.starts_with("client-key-data") {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        if line.trim() == "user:" {
+            out.push_str(&format!("    token: {token}\n"));
+        }
+    }
+    let path = c.dir.path().join(file);
+    std::fs::write(&path, out).expect("write kubeconfig");
+    path
+}
+
+#[test]
+fn binding_eviction_and_service_account_tokens() {
+    let c = Cluster::start();
+    c.ok_stdin(
+        &["create", "-f", "-"],
+        r#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"edge"}}"#,
+    );
+    c.ok_stdin(&["create", "-f", "-"], "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {app: p}\nspec:\n  containers: [{name: c, image: busybox}]\n");
+    let binding = r#"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"apiVersion":"v1","kind":"Node","name":"edge"}}"#;
+    c.ok_stdin(
+        &["create", "--raw", "/api/v1/namespaces/default/pods/p/binding", "-f", "-"],
+        binding,
+    );
+    assert_eq!(c.ok(&["get", "pod", "p", "-o", "jsonpath={.spec.nodeName}"]), "edge");
+    assert_eq!(
+        c.ok(&[
+            "get",
+            "pod",
+            "p",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"PodScheduled\")].status}"
+        ]),
+        "True"
+    );
+    let err = c.fails_stdin(
+        &["create", "--raw", "/api/v1/namespaces/default/pods/p/binding", "-f", "-"],
+        binding,
+    );
+    assert!(err.contains("already assigned to node"), "{err}");
+
+    // A PodDisruptionBudget that allows no disruption refuses the eviction (429)...
+    c.ok_stdin(&["create", "-f", "-"], "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: keep\nspec:\n  minAvailable: 1\n  selector: {matchLabels: {app: p}}\n");
+    let eviction = r#"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p"},"deleteOptions":{"gracePeriodSeconds":0}}"#;
+    let err = c.fails_stdin(
+        &["create", "--raw", "/api/v1/namespaces/default/pods/p/eviction", "-f", "-"],
+        eviction,
+    );
+    assert!(err.contains("disruption budget"), "{err}");
+    assert!(c.kubectl(&["get", "pod", "p"]).status.success(), "the pod is still there");
+    // ...and one that allows it lets it through, spending the allowance.
+    c.ok(&["patch", "pdb", "keep", "--subresource=status", "--type=merge", "-p",
+        r#"{"status":{"disruptionsAllowed":1,"currentHealthy":1,"desiredHealthy":1,"expectedPods":1,"observedGeneration":1}}"#]);
+    c.ok_stdin(
+        &["create", "--raw", "/api/v1/namespaces/default/pods/p/eviction", "-f", "-"],
+        eviction,
+    );
+    assert!(c.fails(&["get", "pod", "p"]).contains("NotFound"));
+    assert_eq!(c.ok(&["get", "pdb", "keep", "-o", "jsonpath={.status.disruptionsAllowed}"]), "0");
+
+    // ServiceAccount tokens: issued by TokenRequest, accepted as bearer tokens, and worthless
+    // once the service account is gone.
+    c.ok(&["create", "serviceaccount", "robot"]);
+    let token = c.ok(&["create", "token", "robot"]).trim().to_string();
+    assert_eq!(token.split('.').count(), 3, "a JWT: {token}");
+    let kc = token_kubeconfig(&c, &token, "robot.kubeconfig");
+    let out = c
+        .kubectl_cmd(&["get", "serviceaccount", "robot", "-o", "name"])
+        .env("KUBECONFIG", &kc)
+        .output()
+        .expect("kubectl");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let whoami = c
+        .kubectl_cmd(&["get", "--raw", "/version"])
+        .env("KUBECONFIG", &kc)
+        .output()
+        .expect("kubectl");
+    assert!(whoami.status.success());
+    c.ok(&["delete", "serviceaccount", "robot"]);
+    let out = c.kubectl_cmd(&["get", "pods"]).env("KUBECONFIG", &kc).output().expect("kubectl");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Unauthorized"));
+    let short = c.fails(&["create", "token", "default-missing"]);
+    assert!(short.contains("NotFound") || short.contains("not found"), "{short}");
+}
