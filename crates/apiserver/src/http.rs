@@ -193,9 +193,11 @@ async fn token_request(
     let (token, exp) = server
         .tokens
         .issue(
-            ns.unwrap_or("default"),
-            name,
-            &sa_uid,
+            &crate::tokens::TokenSubject {
+                namespace: ns.unwrap_or("default"),
+                service_account: name,
+                service_account_uid: &sa_uid,
+            },
             &audiences,
             expiration,
             bound.as_ref().map(|(k, n, u)| (k.as_str(), n.as_str(), u.as_str())),

@@ -31,6 +31,14 @@ pub struct TokenIssuer {
     rng: SystemRandom,
 }
 
+/// Whom a token is for.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSubject<'a> {
+    pub namespace: &'a str,
+    pub service_account: &'a str,
+    pub service_account_uid: &'a str,
+}
+
 /// What a valid token says about its bearer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenClaims {
@@ -68,14 +76,13 @@ impl TokenIssuer {
     /// (kind, name, uid), e.g. the pod that asked.
     pub fn issue(
         &self,
-        namespace: &str,
-        service_account: &str,
-        service_account_uid: &str,
+        subject: &TokenSubject<'_>,
         audiences: &[String],
         expiration_seconds: i64,
         bound: Option<(&str, &str, &str)>,
         now: i64,
     ) -> Result<(String, i64), TokenError> {
+        let TokenSubject { namespace, service_account, service_account_uid } = *subject;
         let exp = now + expiration_seconds;
         let audiences: Vec<String> =
             if audiences.is_empty() { vec![ISSUER.to_string()] } else { audiences.to_vec() };
@@ -194,8 +201,19 @@ mod tests {
         let mut tampered = token.clone();
         tampered.replace_range(token.len() - 3.., "AAA");
         assert!(issuer.verify(&tampered, 2_000).is_none(), "bad signature");
-        let (other_aud, _) =
-            issuer.issue("default", "b", "u", &["vault".into()], 3600, None, 1_000).expect("issue");
+        let (other_aud, _) = issuer
+            .issue(
+                &TokenSubject {
+                    namespace: "default",
+                    service_account: "b",
+                    service_account_uid: "u",
+                },
+                &["vault".into()],
+                3600,
+                None,
+                1_000,
+            )
+            .expect("issue");
         assert!(issuer.verify(&other_aud, 2_000).is_none(), "not for the API server");
         // The key survives a reload: old tokens stay valid.
         let again = TokenIssuer::load_or_create(dir.path()).expect("reload");
