@@ -180,12 +180,22 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    fn subject<'a>(namespace: &'a str, service_account: &'a str, uid: &'a str) -> TokenSubject<'a> {
+        TokenSubject { namespace, service_account, service_account_uid: uid }
+    }
+
     #[test]
     fn issue_verify_expire_and_tamper() {
         let dir = tempfile::tempdir().expect("dir");
         let issuer = TokenIssuer::load_or_create(dir.path()).expect("key");
         let (token, exp) = issuer
-            .issue("default", "builder", "uid-1", &[], 3600, Some(("Pod", "p", "pod-uid")), 1_000)
+            .issue(
+                &subject("default", "builder", "uid-1"),
+                &[],
+                3600,
+                Some(("Pod", "p", "pod-uid")),
+                1_000,
+            )
             .expect("issue");
         assert_eq!(exp, 4_600);
         let claims = issuer.verify(&token, 2_000).expect("valid");
