@@ -537,11 +537,30 @@ fn fnv1a(data: &[u8]) -> u64 {
     data.iter().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100000001b3))
 }
 
-fn write_options(q: &Query) -> ApiResult<WriteOptions> {
+fn write_options(q: &Query, headers: &HeaderMap) -> ApiResult<WriteOptions> {
+    // kube-apiserver names an unnamed manager after the client's User-Agent (up to the '/').
+    let manager = q.get("fieldManager").filter(|m| !m.is_empty()).map(String::from).or_else(|| {
+        headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ua| ua.split('/').next())
+            .filter(|m| !m.is_empty())
+            .map(String::from)
+    });
+    if let Some(m) = &manager {
+        if m.len() > 128 {
+            return Err(ApiError::BadRequest(
+                "fieldManager must not be longer than 128 characters".into(),
+            ));
+        }
+    }
     Ok(WriteOptions {
         dry_run: q.dry_run()?,
         field_validation: FieldValidation::parse(q.get("fieldValidation"))?,
         system_update: false,
+        field_manager: manager,
+        force: q.flag("force"),
+        managed_fields_set: false,
     })
 }
 
@@ -645,7 +664,7 @@ async fn resource_request(
             Ok(json_response(StatusCode::OK, &body, &[]))
         }
         (None, None, &Method::POST) => {
-            let wo = write_options(&q)?;
+            let wo = write_options(&q, req.headers())?;
             let (headers, body) = read_body(req).await?;
             let obj = decode_body(&headers, &body)?;
             let Written { object, warnings } = reg.create(res, ns, obj, &wo).await?;
@@ -684,7 +703,7 @@ async fn resource_request(
             Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q)?, &[]))
         }
         (Some(name), sub @ (None | Some("status") | Some("finalize")), &Method::PUT) => {
-            let wo = write_options(&q)?;
+            let wo = write_options(&q, req.headers())?;
             let (headers, body) = read_body(req).await?;
             let obj = decode_body(&headers, &body)?;
             let Written { object, warnings } = reg.update(res, ns, name, obj, sub, &wo).await?;
@@ -701,7 +720,7 @@ async fn resource_request(
             Ok(json_response(StatusCode::OK, &reg.get_scale(res, ns, name).await?, &[]))
         }
         (Some(name), Some("scale"), &Method::PUT) => {
-            let wo = write_options(&q)?;
+            let wo = write_options(&q, req.headers())?;
             let (headers, body) = read_body(req).await?;
             let scale = decode_body(&headers, &body)?;
             Ok(json_response(
@@ -715,7 +734,7 @@ async fn resource_request(
             Ok(json_response(StatusCode::OK, &render_one(res, obj, repr, &q)?, &[]))
         }
         (Some(name), sub @ (None | Some("status") | Some("scale")), &Method::PATCH) => {
-            let wo = write_options(&q)?;
+            let wo = write_options(&q, req.headers())?;
             let (headers, body) = read_body(req).await?;
             let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
             let kind = crate::patch::PatchType::from_content_type(ct).ok_or_else(|| {
@@ -755,7 +774,7 @@ async fn resource_request(
             ))
         }
         (Some(name), Some(sub @ ("binding" | "eviction")), &Method::POST) if res.kind == "Pod" => {
-            let wo = write_options(&q)?;
+            let wo = write_options(&q, req.headers())?;
             let (headers, body) = read_body(req).await?;
             let obj = decode_body(&headers, &body)?;
             let status = if sub == "binding" {

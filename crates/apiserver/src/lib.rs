@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod errors;
 pub mod http;
 pub mod kinds;
+pub mod managed;
 pub mod meta;
 pub mod namespace_lifecycle;
 pub mod object;

@@ -269,13 +269,13 @@ fn schemas(group: &str, version: &str) -> Option<Arc<Schemas>> {
 
 /// A position in the schema: the (resolved) schema of the current value, if known.
 #[derive(Clone, Copy)]
-struct Ctx<'a> {
-    doc: &'a Value,
-    schema: Option<&'a Value>,
+pub(crate) struct Ctx<'a> {
+    pub(crate) doc: &'a Value,
+    pub(crate) schema: Option<&'a Value>,
 }
 
 impl<'a> Ctx<'a> {
-    fn resolve(&self, s: &'a Value) -> Option<&'a Value> {
+    pub(crate) fn resolve(&self, s: &'a Value) -> Option<&'a Value> {
         let target = s
             .get("$ref")
             .or_else(|| s.get("allOf").and_then(|a| a.get(0)).and_then(|x| x.get("$ref")));
@@ -292,21 +292,37 @@ impl<'a> Ctx<'a> {
     }
 
     /// The raw property schema (carrying the patch extensions) and the context inside it.
-    fn field(&self, name: &str) -> (Option<&'a Value>, Ctx<'a>) {
+    pub(crate) fn field(&self, name: &str) -> (Option<&'a Value>, Ctx<'a>) {
         let prop = self.schema.and_then(|s| s.get("properties")).and_then(|p| p.get(name));
         let inner = prop.and_then(|p| self.resolve(p));
         (prop, Ctx { doc: self.doc, schema: inner })
     }
 
-    fn items(&self, prop: Option<&'a Value>) -> Ctx<'a> {
+    pub(crate) fn items(&self, prop: Option<&'a Value>) -> Ctx<'a> {
         let items = prop.and_then(|p| p.get("items")).and_then(|i| self.resolve(i));
         Ctx { doc: self.doc, schema: items }
     }
 
-    fn map_values(&self) -> Ctx<'a> {
+    pub(crate) fn map_values(&self) -> Ctx<'a> {
         let v =
             self.schema.and_then(|s| s.get("additionalProperties")).and_then(|a| self.resolve(a));
         Ctx { doc: self.doc, schema: v }
+    }
+}
+
+/// Runs `f` with the schema context of resource `res`'s kind (unknown schema: no context).
+pub(crate) fn with_root_ctx<T>(res: &ResourceInfo, f: impl FnOnce(Ctx<'_>) -> T) -> T {
+    let schemas = schemas(res.group, res.version);
+    let empty = Value::Null;
+    match &schemas {
+        Some(s) => {
+            let name = s.by_gvk.get(&format!("{}/{}/{}", res.group, res.version, res.kind));
+            let root = name.and_then(|n| {
+                s.doc.pointer(&format!("/components/schemas/{}", n.replace('/', "~1")))
+            });
+            f(Ctx { doc: &s.doc, schema: root })
+        }
+        None => f(Ctx { doc: &empty, schema: None }),
     }
 }
 

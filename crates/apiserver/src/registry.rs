@@ -54,6 +54,12 @@ pub struct WriteOptions {
     /// A server-side change through a subresource that may touch fields users may not
     /// (binding sets `spec.nodeName`): validate the result, but not as a user update.
     pub system_update: bool,
+    /// Who is writing, for managedFields (`fieldManager`, or derived from the User-Agent).
+    pub field_manager: Option<String>,
+    /// Server-side apply: take over conflicting fields.
+    pub force: bool,
+    /// The write already computed its managedFields (server-side apply).
+    pub managed_fields_set: bool,
 }
 
 /// The result of a write: the object and any warnings for the `Warning` header.
@@ -341,6 +347,10 @@ impl Registry {
             other => other,
         })?;
         prepare_for_create(res, &mut obj);
+        if !opts.managed_fields_set {
+            let manager = opts.field_manager.clone().unwrap_or_else(|| "unknown".into());
+            crate::managed::record_update(res, None, &mut obj, &manager, "");
+        }
         let key = object_key(res, meta::namespace(&obj), &name);
         let bytes = encode(&obj)?;
         if opts.dry_run {
@@ -489,6 +499,12 @@ impl Registry {
                 return Err(ApiError::invalid(res, name, errors));
             }
             carry_system_fields(&old, &mut next);
+            if opts.managed_fields_set {
+                // The apply computed ownership; keep what it wrote.
+            } else {
+                let manager = opts.field_manager.clone().unwrap_or_else(|| "unknown".into());
+                crate::managed::record_update(res, Some(&old), &mut next, &manager, "");
+            }
             if spec_part(&next) != spec_part(&old)
                 && meta::metadata(&old).and_then(|m| m.get("generation")).is_some()
             {
@@ -986,19 +1002,31 @@ impl Registry {
             {
                 let mut obj = patch.clone();
                 meta::set(&mut obj, "name", json!(name));
-                let written = self.create(res, ns, obj, opts).await?;
+                let manager = field_manager.unwrap_or("unknown");
+                let obj = crate::managed::apply(res, &json!({}), &obj, manager, true, name)?;
+                let create_opts = WriteOptions { managed_fields_set: true, ..opts.clone() };
+                let written = self.create(res, ns, obj, &create_opts).await?;
                 return Ok((written, true));
             }
         } else if kind != PatchType::Json && !patch.is_object() {
             return Err(ApiError::BadRequest("the patch must be a JSON object".into()));
         }
+        let is_apply = kind == PatchType::Apply;
+        let apply_opts = WriteOptions { managed_fields_set: is_apply, ..opts.clone() };
+        let manager = field_manager.unwrap_or("unknown").to_string();
+        let force = opts.force;
         let written = self
-            .guaranteed_update(res, ns, name, None, opts, |old| {
+            .guaranteed_update(res, ns, name, None, &apply_opts, |old| {
                 let patched = match kind {
                     PatchType::Json => json_patch(old, &patch).map_err(unprocessable)?,
                     PatchType::Merge => merge_patch(old, &patch),
-                    PatchType::Strategic | PatchType::Apply => {
+                    PatchType::Strategic => {
                         strategic_merge_patch(res, old, &patch).map_err(unprocessable)?
+                    }
+                    PatchType::Apply => {
+                        let mut applied = patch.clone();
+                        meta::set(&mut applied, "name", json!(name));
+                        crate::managed::apply(res, old, &applied, &manager, force, name)?
                     }
                 };
                 if let (Some(p), Some(o)) =

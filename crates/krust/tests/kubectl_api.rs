@@ -660,3 +660,65 @@ fn binding_eviction_and_service_account_tokens() {
     let short = c.fails(&["create", "token", "default-missing"]);
     assert!(short.contains("NotFound") || short.contains("not found"), "{short}");
 }
+
+#[test]
+fn server_side_apply_owns_fields_conflicts_and_removes() {
+    let c = Cluster::start();
+    let cm = |data: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: owned\ndata:\n{data}")
+    };
+    c.ok_stdin(
+        &["apply", "--server-side", "--field-manager=alice", "-f", "-"],
+        &cm("  k: a\n  extra: x\n"),
+    );
+    let err = c.fails_stdin(
+        &["apply", "--server-side", "--field-manager=bob", "-f", "-"],
+        &cm("  k: b\n"),
+    );
+    assert!(err.contains("conflict with \"alice\"") && err.contains(".data.k"), "{err}");
+    assert!(
+        err.contains("--force-conflicts"),
+        "kubectl's advice follows the FieldManagerConflict causes: {err}"
+    );
+    assert_eq!(
+        c.ok(&["get", "cm", "owned", "-o", "jsonpath={.data.k}"]),
+        "a",
+        "a conflict changes nothing"
+    );
+    c.ok_stdin(
+        &["apply", "--server-side", "--field-manager=bob", "--force-conflicts", "-f", "-"],
+        &cm("  k: b\n"),
+    );
+    assert_eq!(c.ok(&["get", "cm", "owned", "-o", "jsonpath={.data.k}"]), "b");
+    let managers = c.ok(&[
+        "get",
+        "cm",
+        "owned",
+        "--show-managed-fields",
+        "-o",
+        "jsonpath={.metadata.managedFields[*].manager}",
+    ]);
+    assert!(managers.contains("alice") && managers.contains("bob"), "{managers}");
+    // alice stops applying `extra` (she still owns it alone): it is removed.
+    c.ok_stdin(
+        &["apply", "--server-side", "--field-manager=alice", "-f", "-"],
+        &cm("  other: \"y\"\n"),
+    );
+    let data = c.ok(&["get", "cm", "owned", "-o", "jsonpath={.data}"]);
+    assert_eq!(data, r#"{"k":"b","other":"y"}"#);
+    // A later plain update by another manager takes ownership of what it changes.
+    c.ok(&[
+        "patch",
+        "cm",
+        "owned",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"other":"z"}}"#,
+        "--field-manager=ops",
+    ]);
+    let err = c.fails_stdin(
+        &["apply", "--server-side", "--field-manager=alice", "-f", "-"],
+        &cm("  other: \"y\"\n"),
+    );
+    assert!(err.contains("conflict with \"ops\""), "{err}");
+}
