@@ -9,6 +9,7 @@
 //! 3. merges the configuration into the live object;
 //! 4. removes the paths this manager applied last time but not now, if nobody else owns them;
 //! 5. records its new set (operation Apply).
+//!
 //! Other writes (create, update, patch) give the fields they set or change to their manager
 //! (operation Update) and take them away from everyone else, as kube-apiserver does, so
 //! `kubectl scale` after `helm install` makes the next apply of `replicas` a conflict.
