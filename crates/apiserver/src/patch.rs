@@ -660,4 +660,76 @@ mod tests {
         assert_eq!(out["metadata"]["labels"], json!({"b": "2", "c": "3"}));
         assert_eq!(out["metadata"]["finalizers"], json!([]));
     }
+
+    /// Property test: for random container lists and random patches (updates, additions and
+    /// `$patch: delete` items, by name), the strategic merge agrees with a plain model of the
+    /// merge-key semantics: items keep their order, patched items merge field by field, new
+    /// items are appended, deleted items go.
+    #[test]
+    fn strategic_merge_agrees_with_a_model_of_merge_keys() {
+        let res = lookup("", "v1", "pods").expect("pods");
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _case in 0..500 {
+            let names = ["a", "b", "c", "d", "e"];
+            // Original: a subset of names in random order, each with an image and maybe args.
+            let mut orig: Vec<(String, String, Option<String>)> = Vec::new();
+            for n in names {
+                if rnd(2) == 0 {
+                    let args = (rnd(2) == 0).then(|| format!("arg{}", rnd(9)));
+                    orig.push((n.to_string(), format!("img{}", rnd(9)), args));
+                }
+            }
+            let len = orig.len();
+            let k = rnd(len.max(1) as u64) as usize;
+            orig.rotate_left(k.min(len));
+            // Patch: random operations on random names.
+            let mut patch_items = Vec::new();
+            let mut model = orig.clone();
+            for n in names {
+                match rnd(4) {
+                    0 => {
+                        patch_items.push(json!({"name": n, "$patch": "delete"}));
+                        model.retain(|(m, _, _)| m != n);
+                    }
+                    1 => {
+                        let img = format!("new{}", rnd(9));
+                        patch_items.push(json!({"name": n, "image": img}));
+                        match model.iter_mut().find(|(m, _, _)| m == n) {
+                            Some(item) => item.1 = img,
+                            None => model.push((n.to_string(), img, None)),
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let to_json = |items: &[(String, String, Option<String>)]| -> Value {
+                Value::Array(
+                    items
+                        .iter()
+                        .map(|(n, i, a)| {
+                            let mut v = json!({"name": n, "image": i});
+                            if let Some(a) = a {
+                                v["args"] = json!([a]);
+                            }
+                            v
+                        })
+                        .collect(),
+                )
+            };
+            let target = json!({"spec": {"containers": to_json(&orig)}});
+            let patch = json!({"spec": {"containers": patch_items}});
+            let out = strategic_merge_patch(res, &target, &patch).expect("applies");
+            assert_eq!(
+                out["spec"]["containers"],
+                to_json(&model),
+                "target {target}\npatch {patch}"
+            );
+        }
+    }
 }

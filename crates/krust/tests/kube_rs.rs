@@ -16,7 +16,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
-use kube::api::{Api, DeleteParams, ListParams, PostParams, ResourceExt};
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams, ResourceExt};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{GroupVersionKind, PartialObjectMeta};
 use kube::discovery::{Discovery, Scope};
@@ -509,4 +509,57 @@ async fn metadata_api() {
         }
         other => panic!("unexpected event while waiting for Apply(m3): {other:?}"),
     }
+}
+
+#[tokio::test]
+async fn patches_apply_strategic_and_json() {
+    let c = Cluster::start();
+    let client = client(&c).await;
+    let api: Api<Deployment> = Api::namespaced(client, "default");
+    // Server-side apply creates, then updates; a second manager conflicts unless forced.
+    let applied = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "rs"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "rs"}},
+                 "template": {"metadata": {"labels": {"app": "rs"}}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}});
+    let d = api
+        .patch("rs", &PatchParams::apply("kube-rs-test"), &Patch::Apply(&applied))
+        .await
+        .expect("apply creates");
+    assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(1));
+    let managers: Vec<String> = d
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|m| m.manager)
+        .collect();
+    assert_eq!(managers, vec!["kube-rs-test".to_string()]);
+    let mut other = applied.clone();
+    other["spec"]["replicas"] = json!(4);
+    let err = api
+        .patch("rs", &PatchParams::apply("someone-else"), &Patch::Apply(&other))
+        .await
+        .expect_err("conflict");
+    assert!(is_status(&err, 409), "{err:?}");
+    let d = api
+        .patch("rs", &PatchParams::apply("someone-else").force(), &Patch::Apply(&other))
+        .await
+        .expect("forced");
+    assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(4));
+    // Strategic merge: containers merge by name.
+    let smp = json!({"spec": {"template": {"spec": {"containers": [{"name": "web", "env": [{"name": "A", "value": "1"}]}]}}}});
+    let d =
+        api.patch("rs", &PatchParams::default(), &Patch::Strategic(&smp)).await.expect("strategic");
+    let c0 =
+        &d.spec.as_ref().expect("spec").template.spec.as_ref().expect("pod spec").containers[0];
+    assert_eq!(c0.image.as_deref(), Some("nginx"));
+    assert_eq!(c0.env.as_ref().map(|e| e.len()), Some(1));
+    // JSON patch.
+    let ops: json_patch::Patch =
+        serde_json::from_value(json!([{"op": "replace", "path": "/spec/replicas", "value": 2}]))
+            .expect("ops");
+    let d = api
+        .patch("rs", &PatchParams::default(), &Patch::<()>::Json(ops))
+        .await
+        .expect("json patch");
+    assert_eq!(d.spec.as_ref().and_then(|s| s.replicas), Some(2));
 }

@@ -729,7 +729,10 @@ fn apply_prune_deletes_what_left_the_files() {
     let two = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n  labels: {set: p}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\n  labels: {set: p}\n";
     c.ok_stdin(&["apply", "-f", "-"], two);
     let one = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n  labels: {set: p}\n";
-    let out = c.ok_stdin(&["apply", "--prune", "-l", "set=p", "--prune-allowlist=core/v1/ConfigMap", "-f", "-"], one);
+    let out = c.ok_stdin(
+        &["apply", "--prune", "-l", "set=p", "--prune-allowlist=core/v1/ConfigMap", "-f", "-"],
+        one,
+    );
     assert!(out.contains("configmap/two pruned"), "{out}");
     assert_eq!(c.ok(&["get", "cm", "-l", "set=p", "-o", "name"]).trim(), "configmap/one");
 }

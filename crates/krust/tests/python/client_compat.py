@@ -311,6 +311,21 @@ def main():
         got = apps.read_namespaced_deployment("py-web", NS, _request_timeout=TIMEOUT)
         check(got.spec.replicas == 4, f"deployment replicas after scale {got.spec.replicas}")
 
+    @step("patch_namespaced_deployment: merge and strategic")
+    def _():
+        merged = apps.patch_namespaced_deployment(
+            "py-web", NS, {"metadata": {"labels": {"patched": "merge"}}}, _content_type="application/merge-patch+json", _request_timeout=TIMEOUT
+        )
+        check(merged.metadata.labels.get("patched") == "merge", merged.metadata.labels)
+        # The client's default for dict bodies is a strategic merge patch: containers merge by name.
+        strategic = apps.patch_namespaced_deployment(
+            "py-web", NS, {"spec": {"template": {"spec": {"containers": [{"name": "web", "env": [{"name": "X", "value": "1"}]}]}}}},
+            _request_timeout=TIMEOUT,
+        )
+        c0 = strategic.spec.template.spec.containers[0]
+        check(c0.image == "nginx:1.28", f"image kept by the merge: {c0.image}")
+        check([e.name for e in (c0.env or [])] == ["X"], c0.env)
+
     @step("deployment delete")
     def _():
         apps.delete_namespaced_deployment("py-web", NS, _request_timeout=TIMEOUT)
