@@ -98,4 +98,20 @@ fn helm_install_upgrade_rollback_uninstall() {
     helm(&["uninstall", "demo"]);
     assert_eq!(c.ok(&["get", "all", "-o", "name"]).trim(), "");
     assert!(!helm(&["list"]).contains("demo"));
+
+    // `--wait` watches the release's objects (WatchList) until they are ready. Without a
+    // Deployment (whose readiness needs controllers and a kubelet) it completes.
+    let config_only = c.dir.path().join("config-only");
+    std::fs::create_dir_all(config_only.join("templates")).expect("mkdir");
+    std::fs::write(
+        config_only.join("Chart.yaml"),
+        "apiVersion: v2\nname: config-only\nversion: 0.1.0\n",
+    )
+    .expect("chart");
+    let all = CHART[2].1;
+    let without_deployment = &all[..all.find("---\napiVersion: apps/v1").expect("deployment doc")];
+    std::fs::write(config_only.join("templates/all.yaml"), without_deployment).expect("templates");
+    let out =
+        helm(&["install", "waited", &config_only.to_string_lossy(), "--wait", "--timeout", "60s"]);
+    assert!(out.contains("STATUS: deployed"), "{out}");
 }
