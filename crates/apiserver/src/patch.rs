@@ -242,7 +242,8 @@ fn schemas(group: &str, version: &str) -> Option<Arc<Schemas>> {
         return Some(s.clone());
     }
     let raw = crate::openapi::document(group, version)?;
-    let doc: Value = serde_json::from_slice(&raw.json).ok()?;
+    let full: Value = serde_json::from_slice(&raw.json).ok()?;
+    let doc = &full;
     let mut by_gvk = HashMap::new();
     if let Some(defs) = doc.pointer("/components/schemas").and_then(Value::as_object) {
         for (name, s) in defs {
@@ -262,9 +263,48 @@ fn schemas(group: &str, version: &str) -> Option<Arc<Schemas>> {
             }
         }
     }
+    // Keep only what patching and field ownership read (references and the list
+    // extensions): the descriptions are most of the document and would cost megabytes.
+    let mut defs = Map::new();
+    if let Some(all) = doc.pointer("/components/schemas").and_then(Value::as_object) {
+        for (name, s) in all {
+            defs.insert(name.clone(), compact_schema(s));
+        }
+    }
+    let doc = serde_json::json!({ "components": { "schemas": defs } });
+    drop(full);
     let s = Arc::new(Schemas { doc, by_gvk });
     cache.lock().insert(key, s.clone());
     Some(s)
+}
+
+/// The parts of a schema the patch and ownership code read.
+fn compact_schema(s: &Value) -> Value {
+    let Some(m) = s.as_object() else { return Value::Null };
+    let mut out = Map::new();
+    for (k, v) in m {
+        let kept = match k.as_str() {
+            "$ref"
+            | "x-kubernetes-patch-strategy"
+            | "x-kubernetes-patch-merge-key"
+            | "x-kubernetes-list-type"
+            | "x-kubernetes-list-map-keys" => v.clone(),
+            "allOf" => {
+                Value::Array(v.as_array().into_iter().flatten().map(compact_schema).collect())
+            }
+            "items" | "additionalProperties" => compact_schema(v),
+            "properties" => Value::Object(
+                v.as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(pk, pv)| (pk.clone(), compact_schema(pv)))
+                    .collect(),
+            ),
+            _ => continue,
+        };
+        out.insert(k.clone(), kept);
+    }
+    Value::Object(out)
 }
 
 /// A position in the schema: the (resolved) schema of the current value, if known.

@@ -188,7 +188,10 @@ async fn bootstrap(registry: &Registry) -> Result<(), ServerError> {
     let nsres = lookup("", "v1", "namespaces").expect("namespaces are in the catalogue");
     for name in BUILTIN_NAMESPACES {
         let obj = json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name } });
-        match registry.create(nsres, None, obj, &WriteOptions::default()).await {
+        // No managedFields for what the server itself creates at start (it would load the
+        // core OpenAPI schema before the first request).
+        let opts = WriteOptions { managed_fields_set: true, ..WriteOptions::default() };
+        match registry.create(nsres, None, obj, &opts).await {
             Ok(_) | Err(crate::errors::ApiError::AlreadyExists { .. }) => {}
             Err(e) => {
                 return Err(ServerError::Bootstrap {
