@@ -346,11 +346,13 @@ impl Registry {
             )),
             other => other,
         })?;
-        prepare_for_create(res, &mut obj);
+        // Ownership covers what the request set (after defaulting, as kube-apiserver records
+        // it), not the status the server resets on create.
         if !opts.managed_fields_set {
             let manager = opts.field_manager.clone().unwrap_or_else(|| "unknown".into());
             crate::managed::record_update(res, None, &mut obj, &manager, "");
         }
+        prepare_for_create(res, &mut obj);
         let key = object_key(res, meta::namespace(&obj), &name);
         let bytes = encode(&obj)?;
         if opts.dry_run {
