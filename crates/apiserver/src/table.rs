@@ -643,9 +643,15 @@ fn row_parts(res: &ResourceInfo, obj: &Value, now: DateTime<Utc>) -> (Vec<Value>
             json!(int(obj, &["status", "disruptionsAllowed"])),
             age(obj, now),
         ],
-        P::ReplicationController => {
+        printer @ (P::ReplicationController | P::ReplicaSet) => {
             let (names, images) =
                 layout_containers(arr(obj, &["spec", "template", "spec", "containers"]));
+            // A ReplicationController's selector is a plain map; a ReplicaSet's a LabelSelector.
+            let selector = if matches!(printer, P::ReplicaSet) {
+                format_label_selector(at(obj, &["spec", "selector"]))
+            } else {
+                format_labels(map(obj, &["spec", "selector"]))
+            };
             vec![
                 name,
                 json!(at(obj, &["spec", "replicas"]).and_then(Value::as_i64).unwrap_or(1)),
@@ -654,21 +660,7 @@ fn row_parts(res: &ResourceInfo, obj: &Value, now: DateTime<Utc>) -> (Vec<Value>
                 age(obj, now),
                 json!(names),
                 json!(images),
-                json!(format_labels(map(obj, &["spec", "selector"]))),
-            ]
-        }
-        P::ReplicaSet => {
-            let (names, images) =
-                layout_containers(arr(obj, &["spec", "template", "spec", "containers"]));
-            vec![
-                name,
-                json!(at(obj, &["spec", "replicas"]).and_then(Value::as_i64).unwrap_or(1)),
-                json!(int(obj, &["status", "replicas"])),
-                json!(int(obj, &["status", "readyReplicas"])),
-                age(obj, now),
-                json!(names),
-                json!(images),
-                json!(format_label_selector(at(obj, &["spec", "selector"]))),
+                json!(selector),
             ]
         }
         P::DaemonSet => {
