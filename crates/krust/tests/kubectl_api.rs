@@ -299,22 +299,7 @@ fn conflicts_invalid_objects_and_bad_credentials() {
     let err = c.fails_stdin(&["create", "-f", "-"], unknown);
     assert!(err.contains("unknown field \"bogus\""), "{err}");
 
-    let bad_kubeconfig = c.dir.path().join("bad.kubeconfig");
-    let good = std::fs::read_to_string(&c.kubeconfig).expect("kubeconfig");
-    let mut bad = String::new();
-    for line in good.lines() {
-        if line.trim_start().starts_with("client-certificate-data")
-            || line.trim_start().starts_with("client-key-data")
-        {
-            continue;
-        }
-        bad.push_str(line);
-        bad.push('\n');
-        if line.trim() == "user:" {
-            bad.push_str("    token: not-the-token\n");
-        }
-    }
-    std::fs::write(&bad_kubeconfig, bad).expect("write kubeconfig");
+    let bad_kubeconfig = token_kubeconfig(&c, "not-the-token", "bad.kubeconfig");
     let out = c
         .kubectl_cmd(&["get", "pods"])
         .env("KUBECONFIG", &bad_kubeconfig)
