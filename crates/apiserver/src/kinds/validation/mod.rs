@@ -15,7 +15,7 @@ pub mod misc;
 pub mod networking;
 pub mod pod;
 pub mod pod_update;
-pub mod quantity;
+pub use krust_runtime::quantity;
 pub mod quota;
 pub mod rbac;
 pub mod resources;

@@ -124,3 +124,44 @@ mod tests {
         assert!(parse("2").unwrap_or(Nanos(0)) > parse("1999m").unwrap_or(Nanos(0)));
     }
 }
+
+impl Nanos {
+    /// `Quantity.MilliValue()`: rounded up to a whole milli-unit, as Kubernetes rounds.
+    pub fn milli_value(self) -> i64 {
+        let m = self.0.div_euclid(1_000_000) + i128::from(self.0.rem_euclid(1_000_000) != 0);
+        i64::try_from(m).unwrap_or(if m < 0 { i64::MIN } else { i64::MAX })
+    }
+    /// `Quantity.Value()`: rounded up to a whole unit.
+    pub fn value(self) -> i64 {
+        let v = self.0.div_euclid(NANO) + i128::from(self.0.rem_euclid(NANO) != 0);
+        i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX })
+    }
+}
+
+/// Milli-units of a quantity (what the scheduler counts CPU in); invalid quantities count 0,
+/// as validation never lets one be stored.
+pub fn milli_value(q: &Quantity) -> i64 {
+    parse_q(q).map(Nanos::milli_value).unwrap_or(0)
+}
+
+/// Whole units of a quantity (memory, storage, pods, extended resources), rounded up.
+pub fn value(q: &Quantity) -> i64 {
+    parse_q(q).map(Nanos::value).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod value_tests {
+    use super::*;
+
+    #[test]
+    fn milli_and_whole_values_round_up() {
+        assert_eq!(milli_value(&Quantity("100m".into())), 100);
+        assert_eq!(milli_value(&Quantity("1.5".into())), 1500);
+        assert_eq!(milli_value(&Quantity("0.0001".into())), 1);
+        assert_eq!(value(&Quantity("1Gi".into())), 1 << 30);
+        assert_eq!(value(&Quantity("1500m".into())), 2);
+        assert_eq!(value(&Quantity("128974848".into())), 128_974_848);
+        assert_eq!(value(&Quantity("129e6".into())), 129_000_000);
+        assert_eq!(value(&Quantity("bogus".into())), 0);
+    }
+}
