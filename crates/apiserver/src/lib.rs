@@ -3,6 +3,7 @@
 //! Start reading at `http.rs` (request parsing and routing) and `registry.rs` (the generic
 //! store behind every resource). `resources.rs` is the catalogue everything is driven by.
 
+pub mod admission;
 pub mod cache;
 pub mod discovery;
 pub mod errors;

@@ -16,6 +16,7 @@ use futures::Stream;
 use krust_store::{EventKind, KeyRange, KeyValue, RangeRequest, Store, StoreError};
 use serde_json::{json, Value};
 
+use crate::admission::{self, Attributes, Operation};
 use crate::cache::{CacheError, CacheWatch, CachedEvent, CachedObject, Cacher, WatchStart};
 use crate::errors::{ApiError, ApiResult, FieldError};
 use crate::kinds;
@@ -249,18 +250,30 @@ impl Registry {
         &self.store
     }
 
-    /// Decodes, defaults and validates a body; returns the normalized object and the warnings
-    /// for unknown fields (or fails for Strict).
-    fn admit(
+    /// The write pipeline between a decoded request body and the store, in kube-apiserver's
+    /// order: decode and default (`kinds`); on create, the namespace must exist and not be
+    /// terminating (kube-apiserver's NamespaceLifecycle admission); managedFields for writes
+    /// other than apply; mutating admission; validation (the kind's and ObjectMeta's);
+    /// validating admission. Returns the object to store and the warnings for unknown fields
+    /// (or fails for Strict). `name` names the object in validation errors.
+    async fn admit(
         &self,
-        res: &ResourceInfo,
-        obj: Value,
-        old: Option<&Value>,
-        opts: &WriteOptions,
+        a: &Attributes<'_>,
         name: &str,
-    ) -> ApiResult<(Value, Vec<String>, Vec<FieldError>)> {
-        let (normalized, errors) =
-            kinds::normalize(res, obj, old).map_err(|e| ApiError::BadRequest(e.0))?;
+        obj: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<(Value, Vec<String>)> {
+        let res = a.res;
+        // A system update (binding) is validated as the object it makes, not as a user's update.
+        let validate_as_update_of = if opts.system_update { None } else { a.old };
+        // When admission may change the object, validation waits for it.
+        let mutating = admission::mutates(a);
+        let decoded = if mutating {
+            kinds::decode(res, obj).map(|n| (n, None))
+        } else {
+            kinds::normalize(res, obj, validate_as_update_of).map(|(n, e)| (n, Some(e)))
+        };
+        let (normalized, errors) = decoded.map_err(|e| ApiError::BadRequest(e.0))?;
         let mut warnings = Vec::new();
         if !normalized.unknown_fields.is_empty() {
             let list: Vec<String> = normalized
@@ -279,23 +292,44 @@ impl Registry {
                 FieldValidation::Ignore => {}
             }
         }
-        let _ = name;
         let mut object = normalized.object;
         canonicalize(res, &mut object);
-        Ok((object, warnings, errors))
+        if a.operation == Operation::Create {
+            self.check_namespace(res, &object).await?;
+        }
+        // Ownership covers what the request set (after defaulting, before admission, as
+        // kube-apiserver records it), not what the server sets.
+        if !opts.managed_fields_set {
+            let manager = opts.field_manager.clone().unwrap_or_else(|| "unknown".into());
+            crate::managed::record_update(res, a.old, &mut object, &manager, "");
+        }
+        if mutating {
+            admission::admit(self, a, &mut object).await?;
+        }
+        let mut errors = match errors {
+            Some(errors) => errors,
+            None => kinds::validate(res, &object, validate_as_update_of)
+                .map_err(|e| ApiError::Internal(format!("after admission: {}", e.0)))?,
+        };
+        errors.splice(0..0, meta::validate_object_meta(res.kind, &object, res.namespaced));
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(res, name, errors));
+        }
+        admission::validate(self, a, &object).await?;
+        Ok((object, warnings))
     }
 
-    async fn check_namespace(&self, res: &ResourceInfo, ns: Option<&str>) -> ApiResult<()> {
-        let Some(ns) = ns.filter(|_| res.namespaced) else { return Ok(()) };
+    /// A create's namespace must exist and not be terminating.
+    async fn check_namespace(&self, res: &ResourceInfo, obj: &Value) -> ApiResult<()> {
+        let Some(ns) = meta::namespace(obj).filter(|_| res.namespaced) else { return Ok(()) };
         let nsres = namespaces();
         let kv = self.store.get(object_key(nsres, None, ns).as_bytes()).await?;
         let Some(kv) = kv else { return Err(ApiError::not_found(nsres, ns)) };
-        let obj = decode(&kv)?;
-        if meta::deletion_timestamp(&obj).is_some() {
+        if meta::deletion_timestamp(&decode(&kv)?).is_some() {
             return Err(ApiError::Forbidden(format!(
                 "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
                 res.qualified_plural(),
-                "" // name filled by caller message below when known
+                meta::name(obj).unwrap_or_default(),
             )));
         }
         Ok(())
@@ -326,6 +360,13 @@ impl Registry {
                 _ => meta::set(&mut obj, "namespace", json!(url_ns)),
             }
         }
+        // Admission sees the requested name, or the generateName prefix (kube-apiserver
+        // generates the name after admission).
+        let requested_name = meta::name(&obj)
+            .filter(|n| !n.is_empty())
+            .or_else(|| meta::str_field(&obj, "generateName"))
+            .unwrap_or_default()
+            .to_string();
         if meta::name(&obj).is_none() {
             if let Some(base) = meta::str_field(&obj, "generateName").filter(|s| !s.is_empty()) {
                 let n = generate_name(base);
@@ -333,25 +374,16 @@ impl Registry {
             }
         }
         let name = meta::name(&obj).unwrap_or_default().to_string();
-        let (mut obj, warnings, mut errors) = self.admit(res, obj, None, opts, &name)?;
-        errors.splice(0..0, meta::validate_object_meta(res.kind, &obj, res.namespaced));
-        if !errors.is_empty() {
-            return Err(ApiError::invalid(res, &name, errors));
-        }
-        self.check_namespace(res, meta::namespace(&obj)).await.map_err(|e| match e {
-            ApiError::Forbidden(_) => ApiError::Forbidden(format!(
-                "{} \"{name}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
-                res.qualified_plural(),
-                meta::namespace(&obj).unwrap_or_default()
-            )),
-            other => other,
-        })?;
-        // Ownership covers what the request set (after defaulting, as kube-apiserver records
-        // it), not the status the server resets on create.
-        if !opts.managed_fields_set {
-            let manager = opts.field_manager.clone().unwrap_or_else(|| "unknown".into());
-            crate::managed::record_update(res, None, &mut obj, &manager, "");
-        }
+        let namespace = meta::namespace(&obj).map(String::from);
+        let attrs = Attributes {
+            res,
+            operation: Operation::Create,
+            namespace: namespace.as_deref(),
+            name: &requested_name,
+            subresource: None,
+            old: None,
+        };
+        let (mut obj, warnings) = self.admit(&attrs, &name, obj, opts).await?;
         prepare_for_create(res, &mut obj);
         let key = object_key(res, meta::namespace(&obj), &name);
         let bytes = encode(&obj)?;
@@ -419,7 +451,7 @@ impl Registry {
         }
         let precondition = meta::resource_version(&obj).map(parse_rv).transpose()?;
         let body = obj;
-        self.guaranteed_update(res, ns, name, precondition, opts, |old| {
+        self.guaranteed_update_of(res, ns, name, subresource, precondition, opts, |old| {
             let merged = match subresource {
                 Some("finalize") => {
                     let mut next = old.clone();
@@ -476,6 +508,25 @@ impl Registry {
         name: &str,
         precondition: Option<i64>,
         opts: &WriteOptions,
+        mutate: F,
+    ) -> ApiResult<Written>
+    where
+        F: FnMut(&Value) -> ApiResult<Value> + Send,
+    {
+        self.guaranteed_update_of(res, ns, name, None, precondition, opts, mutate).await
+    }
+
+    /// [`Self::guaranteed_update`] through a subresource (`status`, `binding`, `scale`...),
+    /// as admission sees it.
+    #[allow(clippy::too_many_arguments)]
+    async fn guaranteed_update_of<F>(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        subresource: Option<&str>,
+        precondition: Option<i64>,
+        opts: &WriteOptions,
         mut mutate: F,
     ) -> ApiResult<Written>
     where
@@ -493,20 +544,16 @@ impl Registry {
             }
             let old = decode(&kv)?;
             let next = mutate(&old)?;
-            let as_update_of = if opts.system_update { None } else { Some(&old) };
-            let (mut next, warnings, errors) = self.admit(res, next, as_update_of, opts, name)?;
-            let mut errors = errors;
-            errors.splice(0..0, meta::validate_object_meta(res.kind, &next, res.namespaced));
-            if !errors.is_empty() {
-                return Err(ApiError::invalid(res, name, errors));
-            }
+            let attrs = Attributes {
+                res,
+                operation: Operation::Update,
+                namespace: ns,
+                name,
+                subresource,
+                old: Some(&old),
+            };
+            let (mut next, warnings) = self.admit(&attrs, name, next, opts).await?;
             carry_system_fields(&old, &mut next);
-            if opts.managed_fields_set {
-                // The apply computed ownership; keep what it wrote.
-            } else {
-                let manager = opts.field_manager.clone().unwrap_or_else(|| "unknown".into());
-                crate::managed::record_update(res, Some(&old), &mut next, &manager, "");
-            }
             if spec_part(&next) != spec_part(&old)
                 && meta::metadata(&old).and_then(|m| m.get("generation")).is_some()
             {
@@ -863,7 +910,7 @@ impl Registry {
         let annotations =
             binding.pointer("/metadata/annotations").and_then(Value::as_object).cloned();
         let opts = WriteOptions { system_update: true, ..opts.clone() };
-        self.guaranteed_update(pods, ns, name, None, &opts, |old| {
+        self.guaranteed_update_of(pods, ns, name, Some("binding"), None, &opts, |old| {
             if meta::deletion_timestamp(old).is_some() {
                 return Err(ApiError::conflict(pods, name, &format!("pod {name} is being deleted, cannot be assigned to a host")));
             }
@@ -947,10 +994,11 @@ impl Registry {
                 }
                 let rv = meta::resource_version(&pdb).map(parse_rv).transpose()?;
                 let pod_name = name.to_string();
-                self.guaranteed_update(
+                self.guaranteed_update_of(
                     pdbs,
                     ns,
                     &pdb_name,
+                    Some("status"),
                     rv,
                     &WriteOptions { system_update: true, ..Default::default() },
                     |old| {
@@ -1018,7 +1066,7 @@ impl Registry {
         let manager = field_manager.unwrap_or("unknown").to_string();
         let force = opts.force;
         let written = self
-            .guaranteed_update(res, ns, name, None, &apply_opts, |old| {
+            .guaranteed_update_of(res, ns, name, subresource, None, &apply_opts, |old| {
                 let patched = match kind {
                     PatchType::Json => json_patch(old, &patch).map_err(unprocessable)?,
                     PatchType::Merge => merge_patch(old, &patch),
@@ -1120,7 +1168,7 @@ impl Registry {
         }
         let precondition = meta::resource_version(&scale).map(parse_rv).transpose()?;
         let written = self
-            .guaranteed_update(res, ns, name, precondition, opts, |old| {
+            .guaranteed_update_of(res, ns, name, Some("scale"), precondition, opts, |old| {
                 let mut next = old.clone();
                 next["spec"]["replicas"] = json!(replicas);
                 Ok(next)

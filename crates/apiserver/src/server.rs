@@ -1,6 +1,6 @@
 //! Running the API server: open the store, load or create the cluster's certificates, create
-//! the built-in namespaces, write the admin kubeconfig, and serve HTTPS (HTTP/1.1 and HTTP/2)
-//! until told to stop.
+//! the built-in namespaces and priority classes, write the admin kubeconfig, and serve HTTPS
+//! (HTTP/1.1 and HTTP/2) until told to stop.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+use crate::admission::priority::{priority_classes, SYSTEM_PRIORITY_CLASSES};
 use crate::http::{router, ApiServer, Identity, PeerIdentity};
 use crate::pki::{client_identity, ClusterPki};
 use crate::registry::{Registry, WriteOptions};
@@ -51,8 +52,8 @@ pub enum ServerError {
     Pki(#[from] crate::pki::PkiError),
     #[error(transparent)]
     Tokens(#[from] crate::tokens::TokenError),
-    #[error("creating built-in namespace {name}: {detail}")]
-    Bootstrap { name: String, detail: String },
+    #[error("creating built-in {kind} {name}: {detail}")]
+    Bootstrap { kind: &'static str, name: String, detail: String },
 }
 
 /// A started server: where it listens and how to reach it.
@@ -61,9 +62,20 @@ pub struct Running {
     pub kubeconfig: PathBuf,
     pub task: tokio::task::JoinHandle<()>,
     store: EmbeddedStore,
+    app: axum::Router,
 }
 
 impl Running {
+    /// A `kube::Client` for a component inside this process (scheduler, controllers): requests
+    /// go straight to the router as `user` in `groups` — the same authentication result,
+    /// admission and validation as over HTTPS, without TCP or TLS.
+    pub fn client(&self, user: &str, groups: &[&str]) -> kube::Client {
+        in_process_client(
+            self.app.clone(),
+            Identity { user: user.into(), groups: groups.iter().map(|g| g.to_string()).collect() },
+        )
+    }
+
     /// Stops accepting connections and closes the store.
     pub async fn shutdown(self) {
         self.task.abort();
@@ -138,6 +150,7 @@ pub async fn start(cfg: ServerConfig) -> Result<Running, ServerError> {
     });
     let tls = tokio_rustls::TlsAcceptor::from(pki.server_config()?);
     let app = router(api);
+    let in_process = app.clone();
     let task = tokio::spawn(async move {
         loop {
             let (tcp, peer) = match listener.accept().await {
@@ -180,24 +193,36 @@ pub async fn start(cfg: ServerConfig) -> Result<Running, ServerError> {
         }
     });
     tracing::info!(%url, kubeconfig = %kubeconfig.display(), "krust API server is ready");
-    Ok(Running { addr: local, kubeconfig, task, store })
+    Ok(Running { addr: local, kubeconfig, task, store, app: in_process })
 }
 
-/// Creates what a fresh cluster has: the built-in namespaces.
-async fn bootstrap(registry: &Registry) -> Result<(), ServerError> {
+/// A client whose requests are served by `app` in this process, as `identity`.
+pub fn in_process_client(app: axum::Router, identity: Identity) -> kube::Client {
+    let service = tower::service_fn(move |mut req: http::Request<kube::client::Body>| {
+        req.extensions_mut().insert(identity.clone());
+        let app = app.clone();
+        async move { app.oneshot(req.map(axum::body::Body::new)).await }
+    });
+    kube::Client::new(service, "default")
+}
+
+/// Creates what a fresh cluster has, where missing: the built-in namespaces and the system
+/// PriorityClasses (kube-apiserver's `scheduling/bootstrap-system-priority-classes` hook).
+pub async fn bootstrap(registry: &Registry) -> Result<(), ServerError> {
     let nsres = lookup("", "v1", "namespaces").expect("namespaces are in the catalogue");
-    for name in BUILTIN_NAMESPACES {
-        let obj = json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name } });
+    let namespaces = BUILTIN_NAMESPACES.iter().map(|name| {
+        (nsres, json!({ "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name } }))
+    });
+    let classes = SYSTEM_PRIORITY_CLASSES.iter().map(|c| (priority_classes(), c.object()));
+    for (res, obj) in namespaces.chain(classes) {
         // No managedFields for what the server itself creates at start (it would load the
         // core OpenAPI schema before the first request).
         let opts = WriteOptions { managed_fields_set: true, ..WriteOptions::default() };
-        match registry.create(nsres, None, obj, &opts).await {
+        let name = crate::meta::name(&obj).unwrap_or_default().to_string();
+        match registry.create(res, None, obj, &opts).await {
             Ok(_) | Err(crate::errors::ApiError::AlreadyExists { .. }) => {}
             Err(e) => {
-                return Err(ServerError::Bootstrap {
-                    name: name.to_string(),
-                    detail: e.to_string(),
-                })
+                return Err(ServerError::Bootstrap { kind: res.kind, name, detail: e.to_string() })
             }
         }
     }

@@ -18,8 +18,10 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Runs the control plane: the API server on the embedded store (more components follow).
+    /// Runs the control plane: the API server on the embedded store and the scheduler.
     Server(ServerArgs),
+    /// Runs a scheduler against a cluster (as kube-scheduler does), with leader election.
+    Scheduler(SchedulerArgs),
     /// Work with the cluster store directly.
     #[command(subcommand)]
     Store(StoreCommand),
@@ -83,4 +85,26 @@ pub struct ServerArgs {
     /// accepted for k3s compatibility and changes nothing today.
     #[arg(long)]
     pub disable_agent: bool,
+    /// Do not run the scheduler inside the server (run `krust scheduler` elsewhere instead).
+    #[arg(long)]
+    pub disable_scheduler: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SchedulerArgs {
+    /// Kubeconfig of the cluster to schedule for.
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: PathBuf,
+    /// Pods whose `spec.schedulerName` is this are scheduled here.
+    #[arg(long, default_value = "default-scheduler")]
+    pub scheduler_name: String,
+    /// Elect a leader through the Lease kube-system/<lease-name> so several can run.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_elect: bool,
+    /// Lease name for leader election (kube-scheduler's default).
+    #[arg(long, default_value = "kube-scheduler")]
+    pub leader_elect_resource_name: String,
+    /// Percentage of nodes to find feasible before scoring; 0 = Kubernetes' adaptive default.
+    #[arg(long, default_value_t = 0)]
+    pub percentage_of_nodes_to_score: u32,
 }

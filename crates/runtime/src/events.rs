@@ -1,15 +1,17 @@
-//! An event recorder in the shape of client-go's `events.k8s.io` broadcaster: callers hand an
-//! event over without waiting (the scheduler must not slow down for its events), a background
-//! task writes it, and an event identical to one written in the last six minutes (same object,
-//! reason, action and note) becomes a series update instead of a new object. Events are best
-//! effort, as in Kubernetes: when the buffer is full they are dropped and counted in the log.
+//! An event recorder in the shape of client-go's broadcaster: callers hand an event over
+//! without waiting (the scheduler must not slow down for its events), a background task writes
+//! it, and an event identical to one written in the last six minutes (same object, reason,
+//! action and message) has its `count` and `lastTimestamp` bumped instead of becoming a new
+//! object. Events are best effort, as in Kubernetes: when the buffer is full they are dropped.
+//!
+//! Events are written as core/v1 Events (what `kubectl describe` lists) with the
+//! `events.k8s.io` fields (`reportingComponent`, `action`, `eventTime`) filled in too.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::ObjectReference;
-use k8s_openapi::api::events::v1::{Event, EventSeries};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use kube::Client;
@@ -121,8 +123,10 @@ async fn write_events(
         let api: Api<Event> = Api::namespaced(client.clone(), &namespace);
         if let Some(r) = recent.get_mut(&key) {
             r.count += 1;
-            let series = EventSeries { count: r.count, last_observed_time: MicroTime(Timestamp::now()) };
-            let patch = serde_json::json!({ "series": series });
+            let patch = serde_json::json!({
+                "count": r.count,
+                "lastTimestamp": Time(Timestamp::now()),
+            });
             let res = Api::<Event>::namespaced(client.clone(), &r.namespace)
                 .patch(&r.name, &PatchParams::default(), &Patch::Merge(&patch))
                 .await;
@@ -142,12 +146,16 @@ async fn write_events(
                 ..Default::default()
             },
             event_time: Some(MicroTime(Timestamp::now())),
+            first_timestamp: Some(Time(Timestamp::now())),
+            last_timestamp: Some(Time(Timestamp::now())),
+            count: Some(1),
             action: Some(p.action),
             reason: Some(p.reason),
-            note: Some(p.note),
+            message: Some(p.note),
             type_: Some(p.type_.as_str().to_string()),
-            regarding: Some(p.regarding),
-            reporting_controller: Some(controller.clone()),
+            involved_object: p.regarding,
+            source: Some(EventSource { component: Some(controller.clone()), host: None }),
+            reporting_component: Some(controller.clone()),
             reporting_instance: Some(instance.clone()),
             ..Default::default()
         };

@@ -5,5 +5,10 @@
 //! Start reading at [`framework`] (statuses, cycle state, the extension points), then
 //! [`plugins`] (one module per plugin, as in `pkg/scheduler/framework/plugins`).
 
+pub mod cache;
+pub mod cycle;
 pub mod framework;
 pub mod plugins;
+pub mod profile;
+pub mod queue;
+pub mod scheduler;

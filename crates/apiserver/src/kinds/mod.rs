@@ -46,6 +46,7 @@ fn roundtrip<T>(
     res: &ResourceInfo,
     input: Value,
     old: Option<&Value>,
+    validate: bool,
 ) -> Result<(Normalized, Vec<FieldError>), DecodeError>
 where
     T: DeserializeOwned + Serialize + Defaulted + Validated,
@@ -61,10 +62,7 @@ where
         ))
     })?;
     typed.set_defaults();
-    let errors = match old.map(|o| serde_json::from_value::<T>(o.clone())) {
-        Some(Ok(old)) => typed.validate_update(&old),
-        _ => typed.validate(),
-    };
+    let errors = if validate { validate_typed(&typed, old) } else { Vec::new() };
     let object = serde_json::to_value(&typed).map_err(|e| DecodeError(e.to_string()))?;
     let mut unknown_fields = Vec::new();
     find_unknown(&original, &object, String::new(), &mut unknown_fields);
@@ -73,6 +71,32 @@ where
         unknown_fields.retain(|f| f != "stringData" && !f.starts_with("stringData."));
     }
     Ok((Normalized { object, unknown_fields }, errors))
+}
+
+/// The kind's validation of `typed`: as an update of `old` if there is one.
+fn validate_typed<T>(typed: &T, old: Option<&Value>) -> Vec<FieldError>
+where
+    T: DeserializeOwned + Validated,
+{
+    match old.map(T::deserialize) {
+        Some(Ok(old)) => typed.validate_update(&old),
+        _ => typed.validate(),
+    }
+}
+
+/// Validates an already normalized object (see [`validate`]).
+fn revalidate<T>(
+    res: &ResourceInfo,
+    object: &Value,
+    old: Option<&Value>,
+) -> Result<Vec<FieldError>, DecodeError>
+where
+    T: DeserializeOwned + Validated,
+{
+    let typed = T::deserialize(object).map_err(|e| {
+        DecodeError(format!("{} cannot be handled as a {}: {e}", res.kind, res.kind))
+    })?;
+    Ok(validate_typed(&typed, old))
 }
 
 /// Fields present (and not null) in `input` that the typed round trip dropped.
@@ -97,13 +121,51 @@ fn find_unknown(input: &Value, output: &Value, path: String, out: &mut Vec<Strin
     }
 }
 
-macro_rules! dispatch {
-    ($res:expr, $input:expr, $old:expr; $(($g:literal, $v:literal, $k:literal) => $t:ty),* $(,)?) => {
+/// Calls `$f::<T>($args)` with `T` the `k8s-openapi` type of resource `$res`, or evaluates
+/// `$other` for a resource without one (served as plain JSON).
+macro_rules! by_kind {
+    ($res:expr, $f:ident($($arg:expr),*), $other:expr) => {{
+        use k8s_openapi::api::*;
         match ($res.group, $res.version, $res.kind) {
-            $(($g, $v, $k) => roundtrip::<$t>($res, $input, $old),)*
-            _ => Ok((Normalized { object: $input, unknown_fields: Vec::new() }, Vec::new())),
+            ("", "v1", "Namespace") => $f::<core::v1::Namespace>($($arg),*),
+            ("", "v1", "Pod") => $f::<core::v1::Pod>($($arg),*),
+            ("", "v1", "Service") => $f::<core::v1::Service>($($arg),*),
+            ("", "v1", "Endpoints") => $f::<core::v1::Endpoints>($($arg),*),
+            ("", "v1", "Node") => $f::<core::v1::Node>($($arg),*),
+            ("", "v1", "ConfigMap") => $f::<core::v1::ConfigMap>($($arg),*),
+            ("", "v1", "Secret") => $f::<core::v1::Secret>($($arg),*),
+            ("", "v1", "ServiceAccount") => $f::<core::v1::ServiceAccount>($($arg),*),
+            ("", "v1", "Event") => $f::<core::v1::Event>($($arg),*),
+            ("", "v1", "LimitRange") => $f::<core::v1::LimitRange>($($arg),*),
+            ("", "v1", "ResourceQuota") => $f::<core::v1::ResourceQuota>($($arg),*),
+            ("", "v1", "PersistentVolume") => $f::<core::v1::PersistentVolume>($($arg),*),
+            ("", "v1", "PersistentVolumeClaim") => $f::<core::v1::PersistentVolumeClaim>($($arg),*),
+            ("", "v1", "PodTemplate") => $f::<core::v1::PodTemplate>($($arg),*),
+            ("", "v1", "ReplicationController") => $f::<core::v1::ReplicationController>($($arg),*),
+            ("apps", "v1", "Deployment") => $f::<apps::v1::Deployment>($($arg),*),
+            ("apps", "v1", "ReplicaSet") => $f::<apps::v1::ReplicaSet>($($arg),*),
+            ("apps", "v1", "StatefulSet") => $f::<apps::v1::StatefulSet>($($arg),*),
+            ("apps", "v1", "DaemonSet") => $f::<apps::v1::DaemonSet>($($arg),*),
+            ("apps", "v1", "ControllerRevision") => $f::<apps::v1::ControllerRevision>($($arg),*),
+            ("batch", "v1", "Job") => $f::<batch::v1::Job>($($arg),*),
+            ("batch", "v1", "CronJob") => $f::<batch::v1::CronJob>($($arg),*),
+            ("autoscaling", "v2", "HorizontalPodAutoscaler") => $f::<autoscaling::v2::HorizontalPodAutoscaler>($($arg),*),
+            ("coordination.k8s.io", "v1", "Lease") => $f::<coordination::v1::Lease>($($arg),*),
+            ("discovery.k8s.io", "v1", "EndpointSlice") => $f::<discovery::v1::EndpointSlice>($($arg),*),
+            ("events.k8s.io", "v1", "Event") => $f::<events::v1::Event>($($arg),*),
+            ("networking.k8s.io", "v1", "Ingress") => $f::<networking::v1::Ingress>($($arg),*),
+            ("networking.k8s.io", "v1", "IngressClass") => $f::<networking::v1::IngressClass>($($arg),*),
+            ("networking.k8s.io", "v1", "NetworkPolicy") => $f::<networking::v1::NetworkPolicy>($($arg),*),
+            ("policy", "v1", "PodDisruptionBudget") => $f::<policy::v1::PodDisruptionBudget>($($arg),*),
+            ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding") => $f::<rbac::v1::ClusterRoleBinding>($($arg),*),
+            ("rbac.authorization.k8s.io", "v1", "ClusterRole") => $f::<rbac::v1::ClusterRole>($($arg),*),
+            ("rbac.authorization.k8s.io", "v1", "RoleBinding") => $f::<rbac::v1::RoleBinding>($($arg),*),
+            ("rbac.authorization.k8s.io", "v1", "Role") => $f::<rbac::v1::Role>($($arg),*),
+            ("scheduling.k8s.io", "v1", "PriorityClass") => $f::<scheduling::v1::PriorityClass>($($arg),*),
+            ("storage.k8s.io", "v1", "StorageClass") => $f::<storage::v1::StorageClass>($($arg),*),
+            _ => $other,
         }
-    };
+    }};
 }
 
 /// Decodes, defaults and validates an object of resource `res`. `old` is the stored object on
@@ -113,45 +175,32 @@ pub fn normalize(
     input: Value,
     old: Option<&Value>,
 ) -> Result<(Normalized, Vec<FieldError>), DecodeError> {
-    use k8s_openapi::api::*;
-    dispatch!(res, input, old;
-        ("", "v1", "Namespace") => core::v1::Namespace,
-        ("", "v1", "Pod") => core::v1::Pod,
-        ("", "v1", "Service") => core::v1::Service,
-        ("", "v1", "Endpoints") => core::v1::Endpoints,
-        ("", "v1", "Node") => core::v1::Node,
-        ("", "v1", "ConfigMap") => core::v1::ConfigMap,
-        ("", "v1", "Secret") => core::v1::Secret,
-        ("", "v1", "ServiceAccount") => core::v1::ServiceAccount,
-        ("", "v1", "Event") => core::v1::Event,
-        ("", "v1", "LimitRange") => core::v1::LimitRange,
-        ("", "v1", "ResourceQuota") => core::v1::ResourceQuota,
-        ("", "v1", "PersistentVolume") => core::v1::PersistentVolume,
-        ("", "v1", "PersistentVolumeClaim") => core::v1::PersistentVolumeClaim,
-        ("", "v1", "PodTemplate") => core::v1::PodTemplate,
-        ("", "v1", "ReplicationController") => core::v1::ReplicationController,
-        ("apps", "v1", "Deployment") => apps::v1::Deployment,
-        ("apps", "v1", "ReplicaSet") => apps::v1::ReplicaSet,
-        ("apps", "v1", "StatefulSet") => apps::v1::StatefulSet,
-        ("apps", "v1", "DaemonSet") => apps::v1::DaemonSet,
-        ("apps", "v1", "ControllerRevision") => apps::v1::ControllerRevision,
-        ("batch", "v1", "Job") => batch::v1::Job,
-        ("batch", "v1", "CronJob") => batch::v1::CronJob,
-        ("autoscaling", "v2", "HorizontalPodAutoscaler") => autoscaling::v2::HorizontalPodAutoscaler,
-        ("coordination.k8s.io", "v1", "Lease") => coordination::v1::Lease,
-        ("discovery.k8s.io", "v1", "EndpointSlice") => discovery::v1::EndpointSlice,
-        ("events.k8s.io", "v1", "Event") => events::v1::Event,
-        ("networking.k8s.io", "v1", "Ingress") => networking::v1::Ingress,
-        ("networking.k8s.io", "v1", "IngressClass") => networking::v1::IngressClass,
-        ("networking.k8s.io", "v1", "NetworkPolicy") => networking::v1::NetworkPolicy,
-        ("policy", "v1", "PodDisruptionBudget") => policy::v1::PodDisruptionBudget,
-        ("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding") => rbac::v1::ClusterRoleBinding,
-        ("rbac.authorization.k8s.io", "v1", "ClusterRole") => rbac::v1::ClusterRole,
-        ("rbac.authorization.k8s.io", "v1", "RoleBinding") => rbac::v1::RoleBinding,
-        ("rbac.authorization.k8s.io", "v1", "Role") => rbac::v1::Role,
-        ("scheduling.k8s.io", "v1", "PriorityClass") => scheduling::v1::PriorityClass,
-        ("storage.k8s.io", "v1", "StorageClass") => storage::v1::StorageClass,
+    by_kind!(
+        res,
+        roundtrip(res, input, old, true),
+        Ok((Normalized { object: input, unknown_fields: Vec::new() }, Vec::new()))
     )
+}
+
+/// Decodes and defaults an object without validating it: for writes that admission mutates
+/// before they are validated ([`validate`]).
+pub fn decode(res: &ResourceInfo, input: Value) -> Result<Normalized, DecodeError> {
+    by_kind!(
+        res,
+        roundtrip(res, input, None, false),
+        Ok((Normalized { object: input, unknown_fields: Vec::new() }, Vec::new()))
+    )
+    .map(|(normalized, _)| normalized)
+}
+
+/// The kind's validation of a normalized object (from [`decode`], possibly changed since),
+/// as an update of `old` if given.
+pub fn validate(
+    res: &ResourceInfo,
+    object: &Value,
+    old: Option<&Value>,
+) -> Result<Vec<FieldError>, DecodeError> {
+    by_kind!(res, revalidate(res, object, old), Ok(Vec::new()))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod bench_api;
 pub mod bench_store;
+mod scheduler;
 mod server;
 mod store_demo;
 
@@ -10,6 +11,7 @@ use crate::cli::{BenchCommand, Command, DebugCommand, StoreCommand};
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Server(args) => server::run(args).await,
+        Command::Scheduler(args) => scheduler::run(args).await,
         Command::Store(StoreCommand::Demo { data_dir }) => store_demo::run(&data_dir).await,
         Command::Bench(BenchCommand::Store(args)) => bench_store::run(args).await,
         Command::Bench(BenchCommand::Api(args)) => bench_api::run(args).await,

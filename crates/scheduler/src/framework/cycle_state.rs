@@ -55,7 +55,9 @@ mod tests {
         assert!(s.read::<Counter>().is_none());
         s.write(Counter(1));
         let mut clone = s.clone();
-        clone.get_mut::<Counter>().map(|c| c.0 += 1);
+        if let Some(c) = clone.get_mut::<Counter>() {
+            c.0 += 1;
+        }
         assert_eq!(s.read::<Counter>(), Some(&Counter(1)));
         assert_eq!(clone.read::<Counter>(), Some(&Counter(2)));
     }

@@ -75,6 +75,35 @@ impl Snapshot {
         self.objects.namespace_labels.get(ns)
     }
 
+    /// Replaces a node already in the snapshot (same name); false when it is not there.
+    pub fn replace_node(&mut self, info: Arc<NodeInfo>) -> bool {
+        let Some(&i) = self.index.get(&info.name) else { return false };
+        let had = !self.node_info_list[i].pods_with_affinity.is_empty()
+            || !self.node_info_list[i].pods_with_required_anti_affinity.is_empty();
+        let has = !info.pods_with_affinity.is_empty()
+            || !info.pods_with_required_anti_affinity.is_empty();
+        self.node_info_list[i] = info;
+        if had || has {
+            self.refresh_affinity_lists();
+        }
+        true
+    }
+
+    fn refresh_affinity_lists(&mut self) {
+        self.have_pods_with_affinity = self
+            .node_info_list
+            .iter()
+            .filter(|n| !n.pods_with_affinity.is_empty())
+            .cloned()
+            .collect();
+        self.have_pods_with_required_anti_affinity = self
+            .node_info_list
+            .iter()
+            .filter(|n| !n.pods_with_required_anti_affinity.is_empty())
+            .cloned()
+            .collect();
+    }
+
     /// Pods nominated to `node`.
     pub fn nominated_pods(&self, node: &str) -> &[Arc<PodInfo>] {
         self.nominated.get(node).map(Vec::as_slice).unwrap_or(&[])
@@ -82,10 +111,6 @@ impl Snapshot {
 
     /// A snapshot of just these nodes, for tests and benchmarks.
     pub fn from_nodes(nodes: Vec<NodeInfo>) -> Snapshot {
-        Snapshot::new(
-            nodes.into_iter().map(Arc::new).collect(),
-            Arc::default(),
-            Arc::default(),
-        )
+        Snapshot::new(nodes.into_iter().map(Arc::new).collect(), Arc::default(), Arc::default())
     }
 }

@@ -11,8 +11,8 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::core::{Selector, SelectorExt};
 use krust_runtime::quantity;
+use kube::core::{Selector, SelectorExt};
 
 /// CPU (millicores) and memory (bytes) counted for a container that requests none, so that
 /// spreading scores still see it (kube-scheduler's `DefaultMilliCPURequest`/`DefaultMemoryRequest`).
@@ -96,16 +96,16 @@ impl Resource {
     }
 }
 
-/// Extended resources (`example.com/gpu`), hugepages and attachable-volume counts: the ones
-/// kept by name.
+/// Extended resources (`example.com/gpu`), prefixed native ones (`kubernetes.io/...`),
+/// hugepages and attachable-volume counts: the ones kept by name (`IsScalarResourceName`).
 pub fn is_scalar_resource(name: &str) -> bool {
-    name.starts_with("hugepages-")
-        || name.starts_with("attachable-volumes-")
-        || (name.contains('/') && !name.starts_with("kubernetes.io/"))
+    name.starts_with("hugepages-") || name.starts_with("attachable-volumes-") || name.contains('/')
 }
 
 fn container_requests(c: &Container) -> Resource {
-    Resource::from_list(c.resources.as_ref().and_then(|r: &ResourceRequirements| r.requests.as_ref()))
+    Resource::from_list(
+        c.resources.as_ref().and_then(|r: &ResourceRequirements| r.requests.as_ref()),
+    )
 }
 
 fn is_restartable_init(c: &Container) -> bool {
@@ -122,7 +122,10 @@ pub fn pod_requests(pod: &Pod, non_zero: bool) -> Resource {
         let mut r = container_requests(c);
         if non_zero {
             let has = |n: &str| {
-                c.resources.as_ref().and_then(|r| r.requests.as_ref()).is_some_and(|m| m.contains_key(n))
+                c.resources
+                    .as_ref()
+                    .and_then(|r| r.requests.as_ref())
+                    .is_some_and(|m| m.contains_key(n))
             };
             if !has("cpu") {
                 r.milli_cpu = DEFAULT_MILLI_CPU_REQUEST;
@@ -269,26 +272,31 @@ impl PodInfo {
         let affinity = pod.spec.as_ref().and_then(|s| s.affinity.as_ref());
         let pa = affinity.and_then(|a| a.pod_affinity.as_ref());
         let paa = affinity.and_then(|a| a.pod_anti_affinity.as_ref());
-        let required_affinity_terms =
-            required(pa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()));
-        let required_anti_affinity_terms =
-            required(paa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()));
-        let mut preferred = |terms: Option<&Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>>| {
-            terms
-                .into_iter()
-                .flatten()
-                .filter_map(|w| {
-                    AffinityTerm::new(&ns, &w.pod_affinity_term)
-                        .map(|term| WeightedAffinityTerm { term, weight: w.weight })
-                        .map_err(|e| errors.push(e))
-                        .ok()
-                })
-                .collect::<Vec<_>>()
-        };
-        let preferred_affinity_terms =
-            preferred(pa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()));
-        let preferred_anti_affinity_terms =
-            preferred(paa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()));
+        let required_affinity_terms = required(
+            pa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
+        );
+        let required_anti_affinity_terms = required(
+            paa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
+        );
+        let mut preferred =
+            |terms: Option<&Vec<k8s_openapi::api::core::v1::WeightedPodAffinityTerm>>| {
+                terms
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|w| {
+                        AffinityTerm::new(&ns, &w.pod_affinity_term)
+                            .map(|term| WeightedAffinityTerm { term, weight: w.weight })
+                            .map_err(|e| errors.push(e))
+                            .ok()
+                    })
+                    .collect::<Vec<_>>()
+            };
+        let preferred_affinity_terms = preferred(
+            pa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+        );
+        let preferred_anti_affinity_terms = preferred(
+            paa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+        );
         PodInfo {
             requests: pod_requests(&pod, false),
             non_zero_requests: pod_requests(&pod, true),
@@ -330,7 +338,10 @@ impl PodInfo {
             .filter(|p| p.host_port.is_some_and(|hp| hp > 0))
             .map(|p| {
                 (
-                    p.host_ip.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_BIND_ALL_HOST_IP.into()),
+                    p.host_ip
+                        .clone()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| DEFAULT_BIND_ALL_HOST_IP.into()),
                     p.protocol.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "TCP".into()),
                     p.host_port.unwrap_or(0),
                 )
@@ -364,7 +375,9 @@ impl HostPortInfo {
         if ip == DEFAULT_BIND_ALL_HOST_IP {
             return self.0.values().any(|s| s.contains(&key));
         }
-        [ip, DEFAULT_BIND_ALL_HOST_IP].iter().any(|i| self.0.get(*i).is_some_and(|s| s.contains(&key)))
+        [ip, DEFAULT_BIND_ALL_HOST_IP]
+            .iter()
+            .any(|i| self.0.get(*i).is_some_and(|s| s.contains(&key)))
     }
     pub fn len(&self) -> usize {
         self.0.values().map(HashSet::len).sum()
@@ -491,7 +504,8 @@ mod tests {
         let nz = pod_requests(&p, true);
         // the sidecar sets no memory and counts 200Mi, also during i2's phase
         assert_eq!(nz.memory, (1 << 30) + 200 * 1024 * 1024);
-        let empty = pod(json!({"metadata": {"name": "e"}, "spec": {"containers": [{"name": "a"}]}}));
+        let empty =
+            pod(json!({"metadata": {"name": "e"}, "spec": {"containers": [{"name": "a"}]}}));
         assert_eq!(pod_requests(&empty, false), Resource::default());
         let nz = pod_requests(&empty, true);
         assert_eq!((nz.milli_cpu, nz.memory), (100, 200 * 1024 * 1024));
@@ -516,7 +530,9 @@ mod tests {
         }))
         .expect("term");
         let term = AffinityTerm::new("prod", &t).expect("parses");
-        let web = |ns: &str| pod(json!({"metadata": {"name": "w", "namespace": ns, "labels": {"app": "web"}}}));
+        let web = |ns: &str| {
+            pod(json!({"metadata": {"name": "w", "namespace": ns, "labels": {"app": "web"}}}))
+        };
         assert!(term.matches(&web("prod"), None));
         assert!(!term.matches(&web("dev"), None));
         let all: PodAffinityTerm = serde_json::from_value(json!({

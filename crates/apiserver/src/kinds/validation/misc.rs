@@ -9,6 +9,8 @@ use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::scheduling::v1::PriorityClass;
 
+use crate::admission::priority::SYSTEM_PRIORITY_CLASSES;
+
 use super::common::{
     dns_label, dns_subdomain, ip, label_selector, not_more_than_100_percent,
     positive_int_or_percent, qualified_name,
@@ -58,17 +60,15 @@ pub fn pdb(p: &PodDisruptionBudget) -> Errs {
 // ---- scheduling/v1 ----
 
 const HIGHEST_USER_PRIORITY: i32 = 1_000_000_000;
-const SYSTEM_CLASSES: &[(&str, i32)] =
-    &[("system-node-critical", 2_000_001_000), ("system-cluster-critical", 2_000_000_000)];
 
 pub fn priority_class(pc: &PriorityClass) -> Errs {
     let mut errs = Errs::new();
     let name = pc.metadata.name.as_deref().unwrap_or_default();
     if name.starts_with("system-") {
-        let problem = match SYSTEM_CLASSES.iter().find(|(n, _)| *n == name) {
+        let problem = match SYSTEM_PRIORITY_CLASSES.iter().find(|c| c.name == name) {
             None => Some(format!("{name} is not a known system priority class")),
-            Some((_, v)) if *v != pc.value => {
-                Some(format!("value of {name} PriorityClass must be {v}"))
+            Some(c) if c.value != pc.value => {
+                Some(format!("value of {name} PriorityClass must be {}", c.value))
             }
             Some(_) if pc.global_default == Some(true) => {
                 Some(format!("globalDefault of {name} PriorityClass must be false"))
