@@ -205,6 +205,10 @@ impl Cacher {
             loop {
                 let Some(c) = weak.upgrade() else { return };
                 if let Err(e) = c.run(store.clone()).await {
+                    if matches!(e, krust_store::StoreError::Closed) {
+                        // The server is shutting down.
+                        return;
+                    }
                     tracing::warn!(resource = c.res.plural, error = %e, "watch cache feed failed; reloading");
                     c.reset();
                     drop(c);
@@ -222,9 +226,9 @@ impl Cacher {
     }
 
     /// Loads the current state, then applies the store watch until it fails.
-    async fn run(self: &Arc<Self>, store: Arc<dyn Store>) -> Result<(), String> {
+    async fn run(self: &Arc<Self>, store: Arc<dyn Store>) -> Result<(), krust_store::StoreError> {
         let prefix = self.res.storage_prefix();
-        let resp = store.range(RangeRequest::prefix(&prefix)).await.map_err(|e| e.to_string())?;
+        let resp = store.range(RangeRequest::prefix(&prefix)).await?;
         let rev = resp.revision;
         {
             let mut st = self.state.lock();
@@ -253,13 +257,11 @@ impl Cacher {
                 start_revision: rev + 1,
                 prev_kv: true,
             })
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         while let Some(batch) = w.next().await {
-            let batch = batch.map_err(|e| e.to_string())?;
-            self.apply(batch);
+            self.apply(batch?);
         }
-        Err("the store watch ended".into())
+        Err(krust_store::StoreError::Closed)
     }
 
     fn apply(&self, batch: Vec<krust_store::Event>) {

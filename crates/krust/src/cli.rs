@@ -50,6 +50,8 @@ pub enum BenchCommand {
     Store(crate::commands::bench_store::Args),
     /// The API server through a kube-rs client over HTTPS: throughput, latency, memory.
     Api(crate::commands::bench_api::Args),
+    /// Scheduling throughput in the shape of kube-scheduler's scheduler_perf.
+    Scheduler(crate::commands::bench_scheduler::Args),
 }
 
 #[derive(Subcommand, Debug)]

@@ -9,12 +9,14 @@ use crate::framework::{Framework, WeightedScore};
 use crate::plugins::default_binder::DefaultBinder;
 use crate::plugins::default_preemption::DefaultPreemption;
 use crate::plugins::image_locality::{self, ImageLocality};
+use crate::plugins::inter_pod_affinity::{self, InterPodAffinity};
 use crate::plugins::node_affinity::{self, NodeAffinity};
 use crate::plugins::node_name::NodeName;
 use crate::plugins::node_ports::NodePorts;
 use crate::plugins::node_resources::balanced_allocation::{self, NodeResourcesBalancedAllocation};
 use crate::plugins::node_resources::fit::{self, NodeResourcesFit};
 use crate::plugins::node_unschedulable::NodeUnschedulable;
+use crate::plugins::pod_topology_spread::{self, PodTopologySpread};
 use crate::plugins::scheduling_gates::SchedulingGates;
 use crate::plugins::taint_toleration::{self, TaintToleration};
 use crate::scheduler::SchedulerConfig;
@@ -29,12 +31,16 @@ pub fn default_plugins(scheduler_name: &str) -> Framework {
     let images = Arc::new(ImageLocality);
     let fit = Arc::new(NodeResourcesFit::default());
     let balanced = Arc::new(NodeResourcesBalancedAllocation::default());
+    let spread = Arc::new(PodTopologySpread::default());
+    let affinity = Arc::new(InterPodAffinity::default());
 
     fw.pre_enqueue.push(Arc::new(SchedulingGates));
 
     fw.pre_filter.push(node_affinity.clone());
     fw.pre_filter.push(ports.clone());
     fw.pre_filter.push(fit.clone());
+    fw.pre_filter.push(spread.clone());
+    fw.pre_filter.push(affinity.clone());
 
     fw.filter.push(Arc::new(NodeUnschedulable));
     fw.filter.push(Arc::new(NodeName));
@@ -42,18 +48,24 @@ pub fn default_plugins(scheduler_name: &str) -> Framework {
     fw.filter.push(node_affinity.clone());
     fw.filter.push(ports);
     fw.filter.push(fit.clone());
+    fw.filter.push(spread.clone());
+    fw.filter.push(affinity.clone());
 
     fw.post_filter.push(Arc::new(DefaultPreemption::default()));
 
     fw.pre_score.push(taints.clone());
     fw.pre_score.push(node_affinity.clone());
     fw.pre_score.push(fit.clone());
+    fw.pre_score.push(spread.clone());
+    fw.pre_score.push(affinity.clone());
     fw.pre_score.push(balanced.clone());
     fw.pre_score.push(images.clone());
 
     fw.score.push(WeightedScore { plugin: taints, weight: taint_toleration::DEFAULT_WEIGHT });
     fw.score.push(WeightedScore { plugin: node_affinity, weight: node_affinity::DEFAULT_WEIGHT });
     fw.score.push(WeightedScore { plugin: fit, weight: fit::DEFAULT_WEIGHT });
+    fw.score.push(WeightedScore { plugin: spread, weight: pod_topology_spread::DEFAULT_WEIGHT });
+    fw.score.push(WeightedScore { plugin: affinity, weight: inter_pod_affinity::DEFAULT_WEIGHT });
     fw.score.push(WeightedScore { plugin: balanced, weight: balanced_allocation::DEFAULT_WEIGHT });
     fw.score.push(WeightedScore { plugin: images, weight: image_locality::DEFAULT_WEIGHT });
     fw

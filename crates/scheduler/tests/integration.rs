@@ -292,10 +292,7 @@ async fn a_pod_larger_than_any_node_stays_pending_with_the_reasons() {
     let e = c.wait_event("huge", "FailedScheduling").await;
     assert_eq!(e.type_.as_deref(), Some("Warning"));
     assert_eq!(e.message.as_deref(), Some(expected));
-    assert_eq!(
-        e.source.and_then(|s| s.component).as_deref(),
-        Some("default-scheduler")
-    );
+    assert_eq!(e.source.and_then(|s| s.component).as_deref(), Some("default-scheduler"));
 }
 
 #[tokio::test]
@@ -326,9 +323,10 @@ async fn a_high_priority_pod_preempts_a_low_priority_one() {
         match pods.get_opt("victim").await.expect("get") {
             None => break,
             Some(p) if p.metadata.deletion_timestamp.is_some() => {
-                let cond = p.status.and_then(|s| s.conditions).and_then(|cs| {
-                    cs.into_iter().find(|c| c.type_ == "DisruptionTarget")
-                });
+                let cond = p
+                    .status
+                    .and_then(|s| s.conditions)
+                    .and_then(|cs| cs.into_iter().find(|c| c.type_ == "DisruptionTarget"));
                 assert_eq!(cond.and_then(|c| c.reason).as_deref(), Some("PreemptionByScheduler"));
                 // No kubelet: finish the deletion as one would.
                 pods.delete("victim", &DeleteParams::default().grace_period(0))
@@ -345,4 +343,52 @@ async fn a_high_priority_pod_preempts_a_low_priority_one() {
     assert_eq!(c.wait_bound("preemptor").await, "only");
     let e = c.wait_event("victim", "Preempted").await;
     assert_eq!(e.message.as_deref(), Some("Preempted by pod default/preemptor on node only"));
+}
+
+#[tokio::test]
+async fn required_anti_affinity_spreads_replicas_over_nodes() {
+    let c = Cluster::start().await;
+    let _s = c.scheduler();
+    for n in ["a", "b", "c"] {
+        c.node(n, "8", "8Gi", json!({})).await;
+    }
+    let replica = json!({
+        "metadata": {"labels": {"app": "web"}},
+        "spec": {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{
+            "labelSelector": {"matchLabels": {"app": "web"}},
+            "topologyKey": "kubernetes.io/hostname"
+        }]}}}
+    });
+    for i in 0..4 {
+        c.pod(&format!("web-{i}"), replica.clone()).await;
+    }
+    // Three nodes, three replicas placed one per node; the fourth has nowhere to go.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let (nodes, pending) = loop {
+        let mut nodes = Vec::new();
+        let mut pending = Vec::new();
+        for i in 0..4 {
+            let p = c.get_pod(&format!("web-{i}")).await;
+            match p.spec.and_then(|s| s.node_name) {
+                Some(n) => nodes.push(n),
+                None => pending.push(format!("web-{i}")),
+            }
+        }
+        if nodes.len() == 3 {
+            break (nodes, pending);
+        }
+        assert!(tokio::time::Instant::now() < deadline, "replicas were not placed: {nodes:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut sorted = nodes.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["a", "b", "c"], "one replica per node");
+    let msg = c.wait_unschedulable(&pending[0]).await;
+    assert!(
+        msg.starts_with("0/3 nodes are available: 3 node(s) didn't match pod anti-affinity rules."),
+        "{msg}"
+    );
+    // A fourth node lets it in.
+    c.node("d", "8", "8Gi", json!({})).await;
+    assert_eq!(c.wait_bound(&pending[0]).await, "d");
 }

@@ -79,6 +79,7 @@ async fn start_server() -> anyhow::Result<(Server, Duration)> {
             "127.0.0.1",
             "--https-listen-port",
             &port.to_string(),
+            "--disable-scheduler",
             "--data-dir",
         ])
         .arg(dir.path())

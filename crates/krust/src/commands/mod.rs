@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod bench_api;
+pub mod bench_scheduler;
 pub mod bench_store;
 mod scheduler;
 mod server;
@@ -15,6 +16,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Store(StoreCommand::Demo { data_dir }) => store_demo::run(&data_dir).await,
         Command::Bench(BenchCommand::Store(args)) => bench_store::run(args).await,
         Command::Bench(BenchCommand::Api(args)) => bench_api::run(args).await,
+        Command::Bench(BenchCommand::Scheduler(args)) => bench_scheduler::run(args).await,
         Command::Debug(DebugCommand::StoreTorture { path, iteration }) => {
             krust_store::testing::torture::run_writer(
                 &path,
