@@ -597,6 +597,36 @@ impl Registry {
         }
     }
 
+    /// Read-modify-write straight on the stored object, with no admission, validation or
+    /// managedFields: what kube-apiserver's binding REST does (`GuaranteedUpdate` on the
+    /// storage), for system writes whose result is valid by construction.
+    async fn storage_update<F>(
+        &self,
+        res: &'static ResourceInfo,
+        ns: Option<&str>,
+        name: &str,
+        mut mutate: F,
+    ) -> ApiResult<Value>
+    where
+        F: FnMut(&Value) -> ApiResult<Value> + Send,
+    {
+        let key = object_key(res, ns, name);
+        loop {
+            let Some(kv) = self.store.get(key.as_bytes()).await? else {
+                return Err(ApiError::not_found(res, name));
+            };
+            let old = decode(&kv)?;
+            let mut next = mutate(&old)?;
+            meta::set(&mut next, "resourceVersion", json!(kv.mod_revision.to_string()));
+            if let Ok(rev) =
+                self.store.update_if(key.as_bytes(), kv.mod_revision, encode(&next)?).await?
+            {
+                meta::set(&mut next, "resourceVersion", json!(rev.to_string()));
+                return Ok(next);
+            }
+        }
+    }
+
     pub async fn delete(
         &self,
         res: &'static ResourceInfo,
@@ -909,8 +939,40 @@ impl Registry {
         }
         let annotations =
             binding.pointer("/metadata/annotations").and_then(Value::as_object).cloned();
-        let opts = WriteOptions { system_update: true, ..opts.clone() };
-        self.guaranteed_update_of(pods, ns, name, Some("binding"), None, &opts, |old| {
+        let uid =
+            binding.pointer("/metadata/uid").and_then(Value::as_str).filter(|u| !u.is_empty());
+        let check = |old: &Value| -> ApiResult<()> {
+            if let Some(uid) = uid {
+                if meta::uid(old) != Some(uid) {
+                    return Err(ApiError::conflict(pods, name, &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {}", meta::uid(old).unwrap_or(""))));
+                }
+            }
+            if meta::deletion_timestamp(old).is_some() {
+                return Err(ApiError::conflict(
+                    pods,
+                    name,
+                    &format!("pod {name} is being deleted, cannot be assigned to a host"),
+                ));
+            }
+            if let Some(current) =
+                old.pointer("/spec/nodeName").and_then(Value::as_str).filter(|n| !n.is_empty())
+            {
+                return Err(ApiError::conflict(
+                    pods,
+                    name,
+                    &format!("pod {name} is already assigned to node \"{current}\""),
+                ));
+            }
+            Ok(())
+        };
+        if opts.dry_run {
+            check(&self.get(pods, ns, name).await?)?;
+            return Ok(success_status(201));
+        }
+        // Like kube-apiserver's binding REST: a storage update of the pod, not a pod update
+        // (no pod admission, no managedFields entry).
+        self.storage_update(pods, ns, name, |old| {
+            check(old)?;
             if meta::deletion_timestamp(old).is_some() {
                 return Err(ApiError::conflict(pods, name, &format!("pod {name} is being deleted, cannot be assigned to a host")));
             }

@@ -6,6 +6,12 @@ mod commands;
 
 use clap::Parser;
 
+/// mimalloc instead of glibc malloc: the API server allocates many short-lived JSON values per
+/// request and glibc's malloc/free showed up as the largest single cost in profiles of
+/// `krust bench scheduler` (about a fifth of all CPU time).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()

@@ -237,7 +237,7 @@ pub fn find_nodes_that_fit(
     let mut feasible_idx: Vec<usize> = Vec::new();
     let mut failed: Vec<(usize, Status)> = Vec::new();
     let processed;
-    if all < PARALLEL_FILTER_THRESHOLD {
+    if all < PARALLEL_FILTER_THRESHOLD || !fw.parallel_filter {
         let mut i = 0;
         while i < all && feasible_idx.len() < to_find {
             let (i2, s) = check(i);
@@ -352,6 +352,53 @@ mod tests {
         assert_eq!(num_feasible_nodes_to_find(None, 6000), 300);
         assert_eq!(num_feasible_nodes_to_find(Some(100), 6000), 6000);
         assert_eq!(num_feasible_nodes_to_find(Some(1), 1000), 100);
+    }
+
+    #[test]
+    fn parallel_and_serial_filtering_agree() {
+        use crate::framework::types::NodeInfo;
+        use crate::plugins::node_resources::fit::NodeResourcesFit;
+        use serde_json::json;
+        // 2,000 nodes, every third one too small: both paths find the same number of feasible
+        // nodes, report the same failures and move the cursor the same way.
+        let nodes: Vec<NodeInfo> = (0..2000)
+            .map(|i| {
+                let cpu = if i % 3 == 0 { "100m" } else { "4" };
+                let n: k8s_openapi::api::core::v1::Node = serde_json::from_value(json!({
+                    "metadata": {"name": format!("n{i:04}")},
+                    "status": {"allocatable": {"cpu": cpu, "memory": "8Gi", "pods": "110"}}
+                }))
+                .expect("node");
+                NodeInfo::new(Arc::new(n))
+            })
+            .collect();
+        let snapshot = Snapshot::from_nodes(nodes);
+        let pod: k8s_openapi::api::core::v1::Pod = serde_json::from_value(json!({
+            "metadata": {"name": "p", "namespace": "default", "uid": "u"},
+            "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "1"}}}]}
+        }))
+        .expect("pod");
+        let pod = PodInfo::new(Arc::new(pod));
+        let run = |parallel: bool, pct: u32| {
+            let mut fw = Framework::new("default-scheduler");
+            fw.parallel_filter = parallel;
+            fw.percentage_of_nodes_to_score = Some(pct);
+            let fit = Arc::new(NodeResourcesFit::default());
+            fw.pre_filter.push(fit.clone());
+            fw.filter.push(fit);
+            let mut state = CycleState::new();
+            let mut cursor = Cursor::default();
+            let (feasible, d) =
+                find_nodes_that_fit(&fw, &mut state, &pod, &snapshot, &mut cursor).expect("fits");
+            (feasible.len(), d.node_to_status.len(), cursor.next_start_node_index)
+        };
+        // Everything examined: identical results.
+        assert_eq!(run(true, 100), run(false, 100));
+        assert_eq!(run(true, 100), (1333, 667, 0));
+        // Stopping early: both find exactly the number asked for.
+        let (feasible, _, _) = run(true, 10);
+        assert_eq!(feasible, 200);
+        assert_eq!(run(false, 10).0, 200);
     }
 
     #[test]

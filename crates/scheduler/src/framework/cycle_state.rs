@@ -16,6 +16,9 @@ pub struct CycleState {
     pub skip_filter_plugins: HashSet<&'static str>,
     /// Score plugins whose PreScore said Skip.
     pub skip_score_plugins: HashSet<&'static str>,
+    /// `skip_filter_plugins` as a bit per position in the framework's filter list, computed
+    /// once after PreFilter so the per-node loop does no hashing.
+    pub(crate) filter_skip_mask: Option<u64>,
 }
 
 impl CycleState {
