@@ -68,3 +68,19 @@ fn bench_api_quick_prints_its_table() {
         1..2,
     );
 }
+
+#[test]
+fn bench_scheduler_quick_binds_every_pod_and_prints_its_table() {
+    // The command itself fails unless every measured pod is bound in the store.
+    let stdout = run_bench(&["scheduler", "--quick"]);
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("SchedulingBasic/500Nodes_1000Pods"))
+        .unwrap_or_else(|| panic!("no SchedulingBasic row:\n{stdout}"));
+    let avg: f64 = row
+        .split_whitespace()
+        .nth(1)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no throughput in {row}"));
+    assert!(avg > 0.0, "{row}");
+}

@@ -12,7 +12,6 @@
 //! while the node keeps the same pods ([`node_memo`]), so a workload's next pod only recounts
 //! the nodes that changed.
 
-mod node_inclusion;
 pub mod node_memo;
 
 use std::collections::{BTreeMap, HashMap};
@@ -26,7 +25,8 @@ use crate::framework::{
     ClusterObjects, CycleState, FilterPlugin, NodeInfo, Plugin, PodInfo, PreFilterPlugin,
     PreFilterResult, PreScorePlugin, ScorePlugin, Snapshot, Status, MAX_NODE_SCORE,
 };
-use node_inclusion::{tolerates_scheduling_taints, RequiredNodeAffinity};
+use crate::plugins::node_affinity::selector::RequiredNodeAffinity;
+use crate::plugins::taint_toleration::{find_matching_untolerated_taint, is_do_not_schedule_taint};
 use node_memo::{Entries, NodeMemo};
 
 pub const NAME: &str = "PodTopologySpread";
@@ -316,21 +316,26 @@ impl PodTopologySpread {
 
 /// Which nodes count as domains under the constraints' inclusion policies.
 struct Inclusion<'a> {
-    affinity: RequiredNodeAffinity<'a>,
+    affinity: RequiredNodeAffinity,
     tolerations: &'a [Toleration],
 }
 
 impl<'a> Inclusion<'a> {
     fn of(pod: &'a Pod) -> Self {
         let tolerations = pod.spec.as_ref().and_then(|s| s.tolerations.as_deref()).unwrap_or(&[]);
-        Inclusion { affinity: RequiredNodeAffinity::of(pod), tolerations }
+        Inclusion { affinity: RequiredNodeAffinity::from_pod(pod), tolerations }
     }
 
     fn includes(&self, c: &Constraint, node: &NodeInfo) -> bool {
         let Some(n) = node.node() else { return false };
-        (!c.honor_node_affinity || self.affinity.is_empty() || self.affinity.matches(n))
+        (!c.honor_node_affinity || self.affinity.matches_node(n))
             && (!c.honor_node_taints
-                || tolerates_scheduling_taints(node.taints(), self.tolerations))
+                || find_matching_untolerated_taint(
+                    node.taints(),
+                    self.tolerations,
+                    is_do_not_schedule_taint,
+                )
+                .is_none())
     }
 }
 
