@@ -161,7 +161,7 @@ fn set_path(root: &mut Value, dotted: &str, v: Value) {
 }
 
 fn cached(res: &ResourceInfo, key: Bytes, stored: &[u8], rev: i64) -> Arc<CachedObject> {
-    let json = object::stamp(stored, rev);
+    let json = object::stamp(&crate::convert::served_bytes(res, stored), rev);
     let sparse = object::parse(&json).map(|v| sparse_of(res, &v)).unwrap_or(Value::Null);
     Arc::new(CachedObject { key, rev, json, sparse })
 }
@@ -291,7 +291,9 @@ impl Cacher {
                     };
                     // The last state, stamped with the delete's revision.
                     let json = match &e.prev_kv {
-                        Some(p) => object::stamp(&p.value, rev),
+                        Some(p) => {
+                            object::stamp(&crate::convert::served_bytes(self.res, &p.value), rev)
+                        }
                         None => {
                             let mut v = object::parse(&old.json).unwrap_or(Value::Null);
                             crate::meta::set(&mut v, "resourceVersion", json!(rev.to_string()));

@@ -5,6 +5,7 @@
 
 pub mod admission;
 pub mod cache;
+pub mod convert;
 pub mod discovery;
 pub mod errors;
 pub mod http;

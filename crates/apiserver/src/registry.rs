@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::admission::{self, Attributes, Operation};
 use crate::cache::{CacheError, CacheWatch, CachedEvent, CachedObject, Cacher, WatchStart};
+use crate::convert;
 use crate::errors::{ApiError, ApiResult, FieldError};
 use crate::kinds;
 use crate::meta;
@@ -157,20 +158,22 @@ fn list_prefix(res: &ResourceInfo, ns: Option<&str>) -> String {
     }
 }
 
-/// Decodes a stored value and stamps its resourceVersion.
-fn decode_at(value: &[u8], revision: i64) -> ApiResult<Value> {
-    let mut obj: Value = serde_json::from_slice(value)
+/// Decodes a stored value as `res` serves it and stamps its resourceVersion.
+fn decode_at(res: &ResourceInfo, value: &[u8], revision: i64) -> ApiResult<Value> {
+    let obj: Value = serde_json::from_slice(value)
         .map_err(|e| ApiError::Internal(format!("stored object is not valid JSON: {e}")))?;
+    let mut obj = convert::served_value(res, obj);
     meta::set(&mut obj, "resourceVersion", json!(revision.to_string()));
     Ok(obj)
 }
 
-fn decode(kv: &KeyValue) -> ApiResult<Value> {
-    decode_at(&kv.value, kv.mod_revision)
+fn decode(res: &ResourceInfo, kv: &KeyValue) -> ApiResult<Value> {
+    decode_at(res, &kv.value, kv.mod_revision)
 }
 
-fn encode(obj: &Value) -> ApiResult<Bytes> {
-    let bytes = object::encode(obj).map_err(ApiError::Internal)?;
+/// Encodes an object written through `res` in its stored form.
+fn encode(res: &ResourceInfo, obj: &Value) -> ApiResult<Bytes> {
+    let bytes = object::encode(&convert::for_storage(res, obj)).map_err(ApiError::Internal)?;
     if bytes.len() > MAX_OBJECT_BYTES {
         return Err(ApiError::RequestEntityTooLarge(format!(
             "object is {} bytes; the limit is {MAX_OBJECT_BYTES} bytes",
@@ -325,7 +328,7 @@ impl Registry {
         let nsres = namespaces();
         let kv = self.store.get(object_key(nsres, None, ns).as_bytes()).await?;
         let Some(kv) = kv else { return Err(ApiError::not_found(nsres, ns)) };
-        if meta::deletion_timestamp(&decode(&kv)?).is_some() {
+        if meta::deletion_timestamp(&decode(nsres, &kv)?).is_some() {
             return Err(ApiError::Forbidden(format!(
                 "{} \"{}\" is forbidden: unable to create new content in namespace {ns} because it is being terminated",
                 res.qualified_plural(),
@@ -386,7 +389,7 @@ impl Registry {
         let (mut obj, warnings) = self.admit(&attrs, &name, obj, opts).await?;
         prepare_for_create(res, &mut obj);
         let key = object_key(res, meta::namespace(&obj), &name);
-        let bytes = encode(&obj)?;
+        let bytes = encode(res, &obj)?;
         if opts.dry_run {
             if self.store.get(key.as_bytes()).await?.is_some() {
                 return Err(ApiError::already_exists(res, &name));
@@ -410,7 +413,7 @@ impl Registry {
     ) -> ApiResult<Value> {
         let kv = self.store.get(object_key(res, ns, name).as_bytes()).await?;
         match kv {
-            Some(kv) => decode(&kv),
+            Some(kv) => decode(res, &kv),
             None => Err(ApiError::not_found(res, name)),
         }
     }
@@ -542,7 +545,7 @@ impl Registry {
                     return Err(ApiError::stale(res, name));
                 }
             }
-            let old = decode(&kv)?;
+            let old = decode(res, &kv)?;
             let next = mutate(&old)?;
             let attrs = Attributes {
                 res,
@@ -586,7 +589,8 @@ impl Registry {
             if opts.dry_run {
                 return Ok(Written { object: next, warnings });
             }
-            match self.store.update_if(key.as_bytes(), kv.mod_revision, encode(&next)?).await? {
+            match self.store.update_if(key.as_bytes(), kv.mod_revision, encode(res, &next)?).await?
+            {
                 Ok(rev) => {
                     meta::set(&mut next, "resourceVersion", json!(rev.to_string()));
                     return Ok(Written { object: next, warnings });
@@ -615,11 +619,11 @@ impl Registry {
             let Some(kv) = self.store.get(key.as_bytes()).await? else {
                 return Err(ApiError::not_found(res, name));
             };
-            let old = decode(&kv)?;
+            let old = decode(res, &kv)?;
             let mut next = mutate(&old)?;
             meta::set(&mut next, "resourceVersion", json!(kv.mod_revision.to_string()));
             if let Ok(rev) =
-                self.store.update_if(key.as_bytes(), kv.mod_revision, encode(&next)?).await?
+                self.store.update_if(key.as_bytes(), kv.mod_revision, encode(res, &next)?).await?
             {
                 meta::set(&mut next, "resourceVersion", json!(rev.to_string()));
                 return Ok(next);
@@ -639,7 +643,7 @@ impl Registry {
             let Some(kv) = self.store.get(key.as_bytes()).await? else {
                 return Err(ApiError::not_found(res, name));
             };
-            let mut obj = decode(&kv)?;
+            let mut obj = decode(res, &kv)?;
             if let Some(uid) = &opts.precondition_uid {
                 let actual = meta::uid(&obj).unwrap_or_default();
                 if actual != uid {
@@ -665,7 +669,10 @@ impl Registry {
                 meta::set(&mut obj, "deletionTimestamp", json!(meta::now_rfc3339()));
                 meta::set(&mut obj, "deletionGracePeriodSeconds", json!(0));
                 obj["status"] = json!({ "phase": "Terminating" });
-                match self.write_pending_deletion(&key, kv.mod_revision, obj, opts.dry_run).await? {
+                match self
+                    .write_pending_deletion(res, &key, kv.mod_revision, obj, opts.dry_run)
+                    .await?
+                {
                     Some(d) => return Ok(d),
                     None => continue,
                 }
@@ -714,7 +721,10 @@ impl Registry {
                 if !finalizers.is_empty() {
                     meta::set(&mut obj, "finalizers", json!(finalizers));
                 }
-                match self.write_pending_deletion(&key, kv.mod_revision, obj, opts.dry_run).await? {
+                match self
+                    .write_pending_deletion(res, &key, kv.mod_revision, obj, opts.dry_run)
+                    .await?
+                {
                     Some(d) => return Ok(d),
                     None => continue,
                 }
@@ -736,6 +746,7 @@ impl Registry {
     /// conflicting concurrent write: the caller retries.
     async fn write_pending_deletion(
         &self,
+        res: &ResourceInfo,
         key: &str,
         rev: i64,
         mut obj: Value,
@@ -744,7 +755,7 @@ impl Registry {
         if dry_run {
             return Ok(Some(Deleted { object: obj, finished: false }));
         }
-        match self.store.update_if(key.as_bytes(), rev, encode(&obj)?).await? {
+        match self.store.update_if(key.as_bytes(), rev, encode(res, &obj)?).await? {
             Ok(new_rev) => {
                 meta::set(&mut obj, "resourceVersion", json!(new_rev.to_string()));
                 Ok(Some(Deleted { object: obj, finished: false }))
@@ -830,7 +841,7 @@ impl Registry {
             let mut last_key: Option<Bytes> = None;
             for (i, kv) in resp.kvs.iter().enumerate() {
                 last_key = Some(kv.key.clone());
-                let served = object::stamp(&kv.value, kv.mod_revision);
+                let served = object::stamp(&convert::served_bytes(res, &kv.value), kv.mod_revision);
                 let keep = !filtered || {
                     let obj = object::parse(&served).map_err(ApiError::Internal)?;
                     opts.label_selector.matches(meta::labels(&obj))

@@ -284,28 +284,27 @@ where
 async fn watch_nodes(shared: Arc<Shared>) {
     let api: Api<Node> = Api::all(shared.client.clone());
     let stream = watcher::watcher(api, watcher::Config::default()).default_backoff();
-    let mut seen: HashMap<String, Arc<Node>> = HashMap::new();
-    let apply_shared = shared.clone();
-    let mut seen_del = HashMap::<String, ()>::new();
+    // The last version of each node, to tell additions from updates that matter.
+    let seen: Mutex<HashMap<String, Arc<Node>>> = Mutex::new(HashMap::new());
     drive(
         stream,
         |node: Arc<Node>| {
             let name = node.metadata.name.clone().unwrap_or_default();
-            let event = match seen.insert(name.clone(), node.clone()) {
+            let event = match seen.lock().insert(name, node.clone()) {
                 None => Some(ClusterEvent::NodeAdd),
                 Some(old) if node_changed_for_scheduling(&old, &node) => {
                     Some(ClusterEvent::NodeUpdate)
                 }
                 Some(_) => None,
             };
-            seen_del.remove(&name);
-            apply_shared.cache.lock().add_or_update_node(node);
+            shared.cache.lock().add_or_update_node(node);
             if let Some(e) = event {
-                apply_shared.queue.move_all_to_active_or_backoff(e);
+                shared.queue.move_all_to_active_or_backoff(e);
             }
         },
         |node: Arc<Node>| {
             let name = node.metadata.name.clone().unwrap_or_default();
+            seen.lock().remove(&name);
             shared.cache.lock().remove_node(&name);
         },
     )
