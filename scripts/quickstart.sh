@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Brings krust up on this machine: installs the system packages it needs, builds the binary,
-# starts `krust server` (the API server on the embedded store) in the background, and shows it
-# working with the real kubectl. Today krust has its store and API server; the scheduler,
-# controllers and kubelet that turn objects into containers are being built (see docs/).
+# starts `krust server` (the API server on the embedded store, and the scheduler) in the
+# background, and shows it working with the real kubectl. Today krust has its store, API server
+# and scheduler; the controllers and kubelet that turn objects into containers are being built
+# (see docs/).
 #
 #   KRUST_DATA_DIR   where the cluster keeps its state (default /var/lib/krust)
 #   KRUST_PORT       the API server's HTTPS port (default 6443)
