@@ -8,3 +8,4 @@
 pub mod events;
 pub mod leader;
 pub mod quantity;
+pub mod validation;

@@ -102,7 +102,7 @@ impl Framework {
         (result, Status::success())
     }
 
-    /// Runs the PreFilter extensions of every plugin that has them.
+    /// Runs the PreFilter extensions of every plugin that has them, as if `to_add` ran on `node`.
     pub fn run_pre_filter_add_pod(
         &self,
         state: &mut CycleState,
@@ -111,18 +111,12 @@ impl Framework {
         node: &NodeInfo,
         snapshot: &Snapshot,
     ) -> Status {
-        for p in self.pre_filter.iter().filter(|p| p.has_extensions()) {
-            if state.skip_filter_plugins.contains(p.name()) {
-                continue;
-            }
-            let s = p.add_pod(state, pod, to_add, node, snapshot);
-            if !s.is_success() {
-                return s.with_plugin(p.name());
-            }
-        }
-        Status::success()
+        self.run_pre_filter_extensions(state, |p, state| {
+            p.add_pod(state, pod, to_add, node, snapshot)
+        })
     }
 
+    /// The same, as if `to_remove` were gone from `node`.
     pub fn run_pre_filter_remove_pod(
         &self,
         state: &mut CycleState,
@@ -131,11 +125,21 @@ impl Framework {
         node: &NodeInfo,
         snapshot: &Snapshot,
     ) -> Status {
+        self.run_pre_filter_extensions(state, |p, state| {
+            p.remove_pod(state, pod, to_remove, node, snapshot)
+        })
+    }
+
+    fn run_pre_filter_extensions(
+        &self,
+        state: &mut CycleState,
+        mut call: impl FnMut(&dyn PreFilterPlugin, &mut CycleState) -> Status,
+    ) -> Status {
         for p in self.pre_filter.iter().filter(|p| p.has_extensions()) {
             if state.skip_filter_plugins.contains(p.name()) {
                 continue;
             }
-            let s = p.remove_pod(state, pod, to_remove, node, snapshot);
+            let s = call(p.as_ref(), state);
             if !s.is_success() {
                 return s.with_plugin(p.name());
             }

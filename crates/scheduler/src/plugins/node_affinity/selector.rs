@@ -6,6 +6,7 @@
 //! Reused outside the scheduler (the DaemonSet controller decides with
 //! [`RequiredNodeAffinity`] which nodes a daemon pod belongs on).
 
+use krust_runtime::validation::{label_key_errors, label_value_errors};
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
@@ -284,7 +285,7 @@ fn parse_label_requirement(
         return None;
     }
     let before = errors.len();
-    let key_errors = qualified_name_errors(&r.key);
+    let key_errors = label_key_errors(&r.key);
     if !key_errors.is_empty() {
         errors.push(invalid(&format!("{path}.key"), &quote(&r.key), &key_errors.join("; ")));
     }
@@ -419,96 +420,6 @@ fn aggregate(errors: Vec<String>) -> String {
     }
 }
 
-const QUALIFIED_NAME_FMT: &str = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const QUALIFIED_NAME_ERR: &str = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const DNS1123_SUBDOMAIN_FMT: &str =
-    r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
-const DNS1123_SUBDOMAIN_ERR: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-const LABEL_VALUE_ERR: &str = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-
-/// apimachinery's `RegexError`.
-fn regex_error(msg: &str, fmt: &str, examples: &[&str]) -> String {
-    let examples: Vec<String> = examples.iter().map(|e| format!("'{e}', ")).collect();
-    format!("{msg} (e.g. {}regex used for validation is '{fmt}')", examples.join(" or "))
-}
-
-/// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`
-fn is_qualified_name_part(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-fn is_dns1123_label_part(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && matches!(b[0], b'a'..=b'z' | b'0'..=b'9')
-        && matches!(b[b.len() - 1], b'a'..=b'z' | b'0'..=b'9')
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-}
-
-/// `validation.IsQualifiedName`: label keys.
-fn qualified_name_errors(value: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    let parts: Vec<&str> = value.split('/').collect();
-    let name = match parts.as_slice() {
-        [name] => *name,
-        [prefix, name] => {
-            if prefix.is_empty() {
-                errs.push("prefix part must be non-empty".to_string());
-            } else {
-                if prefix.len() > 253 {
-                    errs.push("prefix part must be no more than 253 characters".to_string());
-                }
-                if !prefix.split('.').all(is_dns1123_label_part) {
-                    errs.push(format!(
-                        "prefix part {}",
-                        regex_error(DNS1123_SUBDOMAIN_ERR, DNS1123_SUBDOMAIN_FMT, &["example.com"])
-                    ));
-                }
-            }
-            *name
-        }
-        _ => {
-            errs.push(format!(
-                "a qualified name {} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-                regex_error(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, &["MyName", "my.name", "123-abc"])
-            ));
-            return errs;
-        }
-    };
-    if name.is_empty() {
-        errs.push("name part must be non-empty".to_string());
-    } else if name.len() > 63 {
-        errs.push("name part must be no more than 63 characters".to_string());
-    }
-    if !is_qualified_name_part(name) {
-        errs.push(format!(
-            "name part {}",
-            regex_error(QUALIFIED_NAME_ERR, QUALIFIED_NAME_FMT, &["MyName", "my.name", "123-abc"])
-        ));
-    }
-    errs
-}
-
-/// `validation.IsValidLabelValue`.
-fn label_value_errors(value: &str) -> Vec<String> {
-    let mut errs = Vec::new();
-    if value.len() > 63 {
-        errs.push("must be no more than 63 characters".to_string());
-    }
-    if !value.is_empty() && !is_qualified_name_part(value) {
-        errs.push(regex_error(
-            LABEL_VALUE_ERR,
-            &format!("({QUALIFIED_NAME_FMT})?"),
-            &["MyValue", "my_value", "12345"],
-        ));
-    }
-    errs
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -633,12 +544,12 @@ mod tests {
 
     #[test]
     fn qualified_names() {
-        assert!(qualified_name_errors("app.kubernetes.io/name").is_empty());
-        assert!(qualified_name_errors("GPU").is_empty());
-        assert_eq!(qualified_name_errors("/a"), vec!["prefix part must be non-empty".to_string()]);
-        assert_eq!(qualified_name_errors("Example.com/a").len(), 1);
-        assert_eq!(qualified_name_errors("a/b/c").len(), 1);
-        assert_eq!(qualified_name_errors("").len(), 2);
+        assert!(label_key_errors("app.kubernetes.io/name").is_empty());
+        assert!(label_key_errors("GPU").is_empty());
+        assert_eq!(label_key_errors("/a"), vec!["prefix part must be non-empty".to_string()]);
+        assert_eq!(label_key_errors("Example.com/a").len(), 1);
+        assert_eq!(label_key_errors("a/b/c").len(), 1);
+        assert_eq!(label_key_errors("").len(), 2);
         assert!(label_value_errors("").is_empty());
         assert!(!label_value_errors("-1").is_empty());
     }
